@@ -1,0 +1,70 @@
+"""friendshore: a preferential trade zone for critical minerals, on real data.
+
+The library gives the same functions the CLI calls::
+
+    import friendshore as fs
+
+    fs.build_store()                      # from the bundled data
+    fs.sql("SELECT * FROM production_latest WHERE mineral_id = 'rare_earths'")
+    fs.minerals()
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from friendshore._core.errors import (
+    DataError,
+    FriendshoreError,
+    InfeasibleError,
+    InputError,
+    StoreError,
+    UnknownCountryError,
+    ValidationError,
+)
+from friendshore.data.catalog import read_hs_concordance, read_minerals
+from friendshore.data.imports import import_baci, import_usgs_mcs, import_wgi
+from friendshore.data.store import (
+    BuildReport,
+    TableStatus,
+    build_store,
+    default_store_path,
+    store_status,
+)
+from friendshore.data.store import query as _query
+
+__version__ = "0.1.0"
+
+
+def sql(query: str, *, store: Path | None = None) -> pd.DataFrame:
+    """Run a read-only SQL query on the store (default location unless ``store``)."""
+    return _query(store or default_store_path(), query)
+
+
+def minerals() -> pd.DataFrame:
+    """Return the mineral catalog."""
+    return read_minerals()
+
+
+__all__ = [
+    "BuildReport",
+    "DataError",
+    "FriendshoreError",
+    "InfeasibleError",
+    "InputError",
+    "StoreError",
+    "TableStatus",
+    "UnknownCountryError",
+    "ValidationError",
+    "build_store",
+    "default_store_path",
+    "import_baci",
+    "import_usgs_mcs",
+    "import_wgi",
+    "minerals",
+    "read_hs_concordance",
+    "sql",
+    "store_status",
+]

@@ -1,0 +1,48 @@
+"""The ``friendshore`` command line: a thin shell over the library.
+
+Bad input (a malformed file, an unknown country, a bad query) exits with code 2
+and a message naming the file, line and field; nothing is written.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from friendshore._core.types import OutputFormat
+from friendshore.cli import data as data_cli
+from friendshore.cli.common import FormatOption, StoreOption, handle_errors, resolve_store
+from friendshore.cli.output import emit_frame
+from friendshore.data import catalog, store
+
+app = typer.Typer(
+    name="friendshore",
+    help="Critical-minerals trade zone analysis on real, traceable data.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(data_cli.app, name="data")
+
+
+@app.command("sql")
+@handle_errors
+def sql_command(
+    query: Annotated[str, typer.Argument(help="A read-only SQL query (DuckDB dialect).")],
+    store_path: StoreOption = None,
+    fmt: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Run a read-only SQL query on the store. JSON output is a list of records."""
+    emit_frame(store.query(resolve_store(store_path), query), fmt)
+
+
+@app.command("minerals")
+@handle_errors
+def minerals_command(fmt: FormatOption = OutputFormat.TABLE) -> None:
+    """List the mineral catalog: id, name, USGS key, stages, unit basis, criticality."""
+    emit_frame(catalog.read_minerals(), fmt, title="Mineral catalog")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,79 @@
+"""Bring a user's own release of a source (in the publisher's format) into the store."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+import re
+from pathlib import Path
+
+from friendshore._core.errors import DataError
+from friendshore.data import store
+from friendshore.data.readers import baci, usgs_mcs, wgi
+from friendshore.data.resources import bundled_path
+
+_BACI_RELEASE = re.compile(r"_(V\d{6}[a-z]?)", re.IGNORECASE)
+
+
+def check_input_file(path: Path) -> None:
+    """Raise :class:`DataError` unless ``path`` is an existing file or folder."""
+    if not path.exists():
+        raise DataError("no such file or folder", file=path)
+
+
+def infer_baci_release(path: Path) -> str:
+    """Return the BACI release (e.g. ``V202401b``) from a file name such as
+    ``BACI_HS92_Y2022_V202401b.csv``.
+
+    Raises
+    ------
+    DataError
+        If the name carries no release; pass ``release`` explicitly then.
+    """
+    match = _BACI_RELEASE.search(path.name)
+    if match is None:
+        raise DataError(
+            "cannot tell the BACI release from the file name; pass --release (e.g. V202401b)",
+            file=path,
+        )
+    return match.group(1)
+
+
+def find_baci_country_codes(path: Path) -> Path:
+    """Return the ``country_codes_V*.csv`` next to a BACI file, else the bundled list."""
+    candidates = sorted(path.parent.glob("country_codes_V*.csv"))
+    return candidates[-1] if candidates else bundled_path("baci", "baci_country_codes_V202401b.csv")
+
+
+def import_baci(
+    store_path: Path,
+    path: Path,
+    *,
+    release: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> baci.BaciLoadReport:
+    """Stream a BACI release file into the store's ``trade`` table (one transaction)."""
+    check_input_file(path)
+    rel = release or infer_baci_release(path)
+    with contextlib.closing(store.connect(store_path, read_only=False)) as con:
+        report = baci.load_baci(
+            con, path, release=rel, country_codes=find_baci_country_codes(path), progress=progress
+        )
+        loaded = store.LoadedReleases()
+        loaded.add("CEPII BACI", rel, {f"[import] {path.name}"})
+        store.write_sources(con, loaded)
+    return report
+
+
+def import_usgs_mcs(store_path: Path, path: Path, *, release: str | None = None) -> dict[str, int]:
+    """Import a folder (or one file) of USGS MCS world CSVs in USGS's own format."""
+    check_input_file(path)
+    frames = usgs_mcs.read_usgs_mcs_dir(path, release=release)
+    return store.import_frames(store_path, frames, label=path.name)
+
+
+def import_wgi(store_path: Path, path: Path, *, release: str | None = None) -> dict[str, int]:
+    """Import a World Bank WGI release (the World Bank's xlsx or a CSV of the same columns)."""
+    check_input_file(path)
+    frames = wgi.read_wgi(path, release=release) if release else wgi.read_wgi(path)
+    return store.import_frames(store_path, frames, label=path.name)

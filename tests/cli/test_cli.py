@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
-import click
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -85,24 +85,27 @@ def test_minerals_json_lists_the_catalog() -> None:
 
 
 def test_import_rejects_a_missing_file(store_path: Path, tmp_path: Path) -> None:
-    code, _, err = run("data", "import", "wgi", str(tmp_path / "nope.xlsx"), "--store", str(store_path))
+    code, _, err = run(
+        "data", "import", "wgi", str(tmp_path / "nope.xlsx"), "--store", str(store_path)
+    )
     assert code == 2
     assert "nope.xlsx" in err
 
 
-def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
-    found: list[tuple[str, click.Command]] = []
+def _commands(group: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    found: list[tuple[str, Any]] = []
     for name, cmd in group.commands.items():
         found.append((f"{prefix}{name}", cmd))
-        if isinstance(cmd, click.Group):
+        if hasattr(cmd, "commands"):
             found.extend(_commands(cmd, f"{prefix}{name} "))
     return found
 
 
 def test_every_command_has_help_and_is_documented() -> None:
     root = typer.main.get_command(app)
-    assert isinstance(root, click.Group)
+    commands = _commands(root)
+    assert len(commands) >= 6
     readme = (Path(__file__).parents[2] / "docs" / "cli.md").read_text(encoding="utf-8")
-    for name, cmd in _commands(root):
+    for name, cmd in commands:
         assert cmd.help, name
         assert f"friendshore {name}" in readme, f"`friendshore {name}` is not in docs/cli.md"

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from friendshore._core.errors import DataError

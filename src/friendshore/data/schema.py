@@ -46,8 +46,14 @@ def columns(table: str) -> list[Column]:
     if rows.empty:
         raise KeyError(f"no table {table!r} in the store schema")
     return [
-        Column(r.column, r.type, r.unit, r.nullable == "yes", r.description)
-        for r in rows.itertuples(index=False)
+        Column(
+            str(r["column"]),
+            str(r["type"]),
+            str(r["unit"]),
+            r["nullable"] == "yes",
+            str(r["description"]),
+        )
+        for r in rows.to_dict("records")
     ]
 
 
@@ -81,3 +87,16 @@ def conform(table: str, frame: pd.DataFrame, *, source: str = "") -> pd.DataFram
         if not c.nullable and frame[c.name].isna().any():
             raise DataError(f"null values in non-nullable column of {table!r}", field=c.name)
     return frame[names]
+
+
+def markdown_reference() -> str:
+    """Return the table reference of ``docs/data.md`` generated from the schema."""
+    lines: list[str] = []
+    for table in table_names():
+        lines += [f"### `{table}`", "", "| column | type | unit | null | description |"]
+        lines.append("|---|---|---|---|---|")
+        for c in columns(table):
+            null = "yes" if c.nullable else "no"
+            lines.append(f"| `{c.name}` | {c.type} | {c.unit} | {null} | {c.description} |")
+        lines.append("")
+    return "\n".join(lines)

@@ -24,10 +24,11 @@ import duckdb
 import pandas as pd
 import platformdirs
 
-from friendshore._core.errors import DataError, InputError, StoreError
-from friendshore.data import schema
+from friendshore._core.errors import InputError, StoreError
+from friendshore.data import catalog, schema
 from friendshore.data.countries import read_blocs, read_countries, read_country_aliases
-from friendshore.data.resources import package_data_dir
+from friendshore.data.readers import baci, geodist, iea, usgs_mcs, wgi
+from friendshore.data.resources import bundled_path, package_data_dir
 from friendshore.data.sources import source_info
 
 #: Bump when the table layout changes; a store of another version is rebuilt.
@@ -177,12 +178,9 @@ def _create_views(con: duckdb.DuckDBPyConnection) -> None:
         )
 
 
-def _bundled_steps() -> list[tuple[str, Callable[[duckdb.DuckDBPyConnection, LoadedReleases], None]]]:
-    # Readers are imported here so that importing the store stays cheap.
-    from friendshore.data import catalog
-    from friendshore.data.readers import baci, geodist, iea, usgs_mcs, wgi
-    from friendshore.data.resources import bundled_path
-
+def _bundled_steps() -> list[
+    tuple[str, Callable[[duckdb.DuckDBPyConnection, LoadedReleases], None]]
+]:
     def frames(
         reader: Callable[[], Mapping[str, pd.DataFrame]],
     ) -> Callable[[duckdb.DuckDBPyConnection, LoadedReleases], None]:
@@ -195,7 +193,7 @@ def _bundled_steps() -> list[tuple[str, Callable[[duckdb.DuckDBPyConnection, Loa
         return {
             "countries": read_countries(),
             "country_aliases": read_country_aliases(),
-            "blocs": read_blocs().replace({"valid_from": {"": None}, "valid_to": {"": None}}),
+            "blocs": _empty_as_null(read_blocs(), ["valid_from", "valid_to"]),
             "minerals": catalog.read_minerals(),
             "hs_concordance": catalog.read_hs_concordance(),
             "recycling": catalog.read_recycling(),
@@ -223,6 +221,13 @@ def _bundled_steps() -> list[tuple[str, Callable[[duckdb.DuckDBPyConnection, Loa
     ]
 
 
+def _empty_as_null(frame: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+    out = frame.copy()
+    for col in cols:
+        out[col] = out[col].where(out[col] != "", None)
+    return out
+
+
 def _relative(path: Path) -> str:
     try:
         return str(path.relative_to(package_data_dir() / "bundled"))
@@ -245,9 +250,7 @@ def _user_releases(path: Path) -> list[str]:
 def _stored_fingerprint(path: Path) -> str | None:
     try:
         with contextlib.closing(connect(path)) as con:
-            row = con.execute(
-                "SELECT value FROM store_meta WHERE key = 'fingerprint'"
-            ).fetchone()
+            row = con.execute("SELECT value FROM store_meta WHERE key = 'fingerprint'").fetchone()
     except (StoreError, duckdb.Error):
         return None
     return None if row is None else str(row[0])
@@ -341,8 +344,8 @@ def import_frames(
     with contextlib.closing(connect(path, read_only=False)) as con, _transaction(con):
         for table, frame in frames.items():
             if {"source", "release"} <= set(frame.columns) and not frame.empty:
-                for src, rel in frame[["source", "release"]].drop_duplicates().itertuples(
-                    index=False
+                for src, rel in (
+                    frame[["source", "release"]].drop_duplicates().itertuples(index=False)
                 ):
                     con.execute(
                         f'DELETE FROM "{table}" WHERE source = ? AND release = ?', [src, rel]
@@ -385,9 +388,7 @@ def store_status(path: Path) -> list[TableStatus]:
                 span = con.execute(f'SELECT min(year), max(year) FROM "{table}"').fetchone()
                 if span is not None and span[0] is not None:
                     years = (int(span[0]), int(span[1]))
-            out.append(
-                TableStatus(table, int(count[0]) if count else 0, sources, releases, years)
-            )
+            out.append(TableStatus(table, int(count[0]) if count else 0, sources, releases, years))
     return out
 
 

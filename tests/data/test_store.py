@@ -110,7 +110,9 @@ def test_missing_store_is_a_clear_error(tmp_path: Path) -> None:
         connect(tmp_path / "absent.duckdb")
 
 
-def test_killed_build_leaves_previous_store_intact(built_store: BuildReport, tmp_path: Path) -> None:
+def test_killed_build_leaves_previous_store_intact(
+    built_store: BuildReport, tmp_path: Path
+) -> None:
     target = tmp_path / "store.duckdb"
     target.write_bytes(built_store.path.read_bytes())
     before = query(target, "SELECT count(*) AS n FROM trade")["n"].iloc[0]

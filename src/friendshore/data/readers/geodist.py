@@ -27,12 +27,12 @@ import pandas as pd
 
 from friendshore._core.errors import DataError
 from friendshore.data.countries import country_resolver
-from friendshore.data.readers.wgi import (
-    _check_unique,
-    _decode,
-    _numeric,
-    _parse_delimited,
-    _read_bytes,
+from friendshore.data.readers._text import (
+    check_unique,
+    decode_text,
+    parse_delimited,
+    parse_numeric,
+    read_bytes,
 )
 from friendshore.data.schema import columns, conform
 
@@ -141,13 +141,13 @@ def _read_dist(
     path: Path, *, release: str, names: dict[str, str]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read ``dist_cepii``; return the ``distance`` rows and the unmapped codes."""
-    text = _decode(_read_bytes(path), path, delimiter=DELIMITER, columns=DIST_COLUMNS)
-    raw, lines = _parse_delimited(text, path, delimiter=DELIMITER, required=DIST_COLUMNS)
+    text = decode_text(read_bytes(path), path, delimiter=DELIMITER, columns=DIST_COLUMNS)
+    raw, lines = parse_delimited(text, path, delimiter=DELIMITER, required=DIST_COLUMNS)
     origin_code = _code(raw["iso_o"], lines, file=path, field="iso_o")
     destination_code = _code(raw["iso_d"], lines, file=path, field="iso_d")
     flags = {f: _flag(raw[f], lines, file=path, field=f) for f in FLAGS}
     km = {
-        f: _numeric(
+        f: parse_numeric(
             raw[f],
             lines,
             file=path,
@@ -158,7 +158,7 @@ def _read_dist(
         )
         for f, always in DISTANCES.items()
     }
-    _check_unique(
+    check_unique(
         pd.DataFrame({"iso_o": origin_code, "iso_d": destination_code}),
         lines,
         file=path,
@@ -172,7 +172,7 @@ def _read_dist(
     origin = origin_code.map(mapping)
     destination = destination_code.map(mapping)
     mapped = (origin.notna() & destination.notna()).to_numpy()
-    _check_unique(
+    check_unique(
         pd.DataFrame({"origin": origin, "destination": destination})[mapped],
         lines[mapped],
         file=path,
@@ -203,14 +203,14 @@ def _read_dist(
 
 def _read_geo(path: Path, *, release: str) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
     """Read ``geo_cepii``; return ``geography``, unmapped codes and code -> country name."""
-    data = _read_bytes(path)
-    text = _decode(data, path, delimiter=DELIMITER, columns=GEO_COLUMNS, fallback="latin-1")
-    raw, lines = _parse_delimited(text, path, delimiter=DELIMITER, required=GEO_COLUMNS)
+    data = read_bytes(path)
+    text = decode_text(data, path, delimiter=DELIMITER, columns=GEO_COLUMNS, fallback="latin-1")
+    raw, lines = parse_delimited(text, path, delimiter=DELIMITER, required=GEO_COLUMNS)
     code = _code(raw["iso3"], lines, file=path, field="iso3")
-    area = _numeric(
+    area = parse_numeric(
         raw["area"], lines, file=path, field="area", low=0.0, missing_values=(MISSING, "")
     )
-    lat = _numeric(
+    lat = parse_numeric(
         raw["lat"],
         lines,
         file=path,
@@ -219,7 +219,7 @@ def _read_geo(path: Path, *, release: str) -> tuple[pd.DataFrame, pd.DataFrame, 
         high=90.0,
         missing_values=(MISSING, ""),
     )
-    lon = _numeric(
+    lon = parse_numeric(
         raw["lon"],
         lines,
         file=path,
@@ -234,7 +234,7 @@ def _read_geo(path: Path, *, release: str) -> tuple[pd.DataFrame, pd.DataFrame, 
 
     # One row per country: the capital (cap = 1), else the first row listed.
     capitals = pd.DataFrame({"iso3": code, "cap": capital_flag})
-    _check_unique(
+    check_unique(
         capitals[capital_flag.to_numpy()],
         lines[capital_flag.to_numpy()],
         file=path,
@@ -256,7 +256,7 @@ def _read_geo(path: Path, *, release: str) -> tuple[pd.DataFrame, pd.DataFrame, 
     continent = raw["continent"].astype(str).str.strip()
     capital = raw["city_en"].astype(str).str.strip()
     chosen = keep & mapped
-    _check_unique(
+    check_unique(
         pd.DataFrame({"country": country})[chosen],
         lines[chosen],
         file=path,

@@ -140,27 +140,27 @@ def _json_line(text: str, needle: str, after: str = "") -> int:
 )
 def test_china_refining_shares_2023(iea: dict[str, pd.DataFrame], mineral: str, share: int) -> None:
     # IEA Global Critical Minerals Outlook 2024 headline figures (SOURCES.md, section F).
-    assert round(100 * _china_share(iea, "IEA CMDE 2024", mineral, "processing")) == share
+    assert round(100 * _china_share(iea, "2024 edition", mineral, "processing")) == share
 
 
 def test_2025_edition_totals(iea: dict[str, pd.DataFrame]) -> None:
-    assert _world_total(iea, "IEA CMDE 2025", "copper", "processing") == 26_944
-    assert round(_world_total(iea, "IEA CMDE 2025", "cobalt", "processing")) == 250
-    assert round(100 * _china_share(iea, "IEA CMDE 2025", "cobalt", "processing")) == 78
-    assert round(100 * _china_share(iea, "IEA CMDE 2025", "graphite", "processing")) == 96
+    assert _world_total(iea, "2025 edition", "copper", "processing") == 26_944
+    assert round(_world_total(iea, "2025 edition", "cobalt", "processing")) == 250
+    assert round(100 * _china_share(iea, "2025 edition", "cobalt", "processing")) == 78
+    assert round(100 * _china_share(iea, "2025 edition", "graphite", "processing")) == 96
 
 
 def test_2024_edition_totals(iea: dict[str, pd.DataFrame]) -> None:
-    assert _world_total(iea, "IEA CMDE 2024", "copper", "mining") == pytest.approx(22_508.1)
-    assert _world_total(iea, "IEA CMDE 2024", "nickel", "processing") == pytest.approx(3_796.1)
-    assert _world_total(iea, "IEA CMDE 2024", "rare_earths", "mining") == pytest.approx(72.4)
+    assert _world_total(iea, "2024 edition", "copper", "mining") == pytest.approx(22_508.1)
+    assert _world_total(iea, "2024 edition", "nickel", "processing") == pytest.approx(3_796.1)
+    assert _world_total(iea, "2024 edition", "rare_earths", "mining") == pytest.approx(72.4)
 
 
 def test_editions_years_and_units(iea: dict[str, pd.DataFrame]) -> None:
     prod = iea["production"]
     assert prod.groupby("release")["year"].unique().map(list).to_dict() == {
-        "IEA CMDE 2024": [2023],
-        "IEA CMDE 2025": [2024],
+        "2024 edition": [2023],
+        "2025 edition": [2024],
     }
     assert set(iea["projections"]["year"]) == {2030, 2035, 2040}
     assert set(iea["projections"]["scenario"]) == {"base case"}
@@ -179,10 +179,10 @@ def test_editions_years_and_units(iea: dict[str, pd.DataFrame]) -> None:
     assert set(prod["source"]) == {"IEA CMDE"}
     # 12 blocks per edition, each with one rest-of-world and one total row.
     assert iea["aggregates"].groupby(["release", "kind"]).size().to_dict() == {
-        ("IEA CMDE 2024", "other"): 12,
-        ("IEA CMDE 2024", "world"): 12,
-        ("IEA CMDE 2025", "other"): 12,
-        ("IEA CMDE 2025", "world"): 12,
+        ("2024 edition", "other"): 12,
+        ("2024 edition", "world"): 12,
+        ("2025 edition", "other"): 12,
+        ("2025 edition", "world"): 12,
     }
 
 
@@ -214,7 +214,7 @@ def test_every_label_resolves(iea: dict[str, pd.DataFrame]) -> None:
 
 
 def test_cobalt_total_is_mislabelled_but_kept(iea: dict[str, pd.DataFrame]) -> None:
-    agg = _edition(iea["aggregates"], "IEA CMDE 2024")
+    agg = _edition(iea["aggregates"], "2024 edition")
     row = agg[
         (agg["mineral_id"] == "cobalt") & (agg["stage"] == "processing") & (agg["kind"] == "world")
     ]
@@ -227,7 +227,7 @@ def test_cobalt_total_is_mislabelled_but_kept(iea: dict[str, pd.DataFrame]) -> N
 
 
 def test_workbook_equals_derived_csv(iea: dict[str, pd.DataFrame]) -> None:
-    tables = {k: _edition(v, "IEA CMDE 2024") for k, v in iea.items()}
+    tables = {k: _edition(v, "2024 edition") for k, v in iea.items()}
     merged = _compare_with_derived(tables, LONG_2024)
     base = merged[merged["year"] == 2023]
     rows = base["source_cell"].str.extract(r"(\d+)$")[0].astype(int)
@@ -244,19 +244,19 @@ def test_workbook_top3_shares_equal_derived_csv(iea: dict[str, pd.DataFrame]) ->
         + " "
         + top3["year"].astype(str)
     )
-    checks = _edition(iea["checks"], "IEA CMDE 2024")
+    checks = _edition(iea["checks"], "2024 edition")
     checks = checks[checks["check_name"] == "top3_share"].set_index("subject")
     assert len(checks) == len(top3) == 48
     assert (checks.loc[top3["subject"], "expected"].to_numpy() == top3["value"].to_numpy()).all()
 
 
 def test_json_equals_derived_csv(iea: dict[str, pd.DataFrame]) -> None:
-    tables = {k: _edition(v, "IEA CMDE 2025") for k, v in iea.items()}
+    tables = {k: _edition(v, "2025 edition") for k, v in iea.items()}
     _compare_with_derived(tables, LONG_2025)
 
 
 def test_json_lines_point_at_the_value(iea: dict[str, pd.DataFrame]) -> None:
-    prod = _edition(iea["production"], "IEA CMDE 2025")
+    prod = _edition(iea["production"], "2025 edition")
     chile = prod[
         (prod["mineral_id"] == "copper") & (prod["stage"] == "mining") & (prod["country"] == "CHL")
     ]
@@ -274,13 +274,13 @@ def test_totals_that_do_not_add_up_are_recorded(iea: dict[str, pd.DataFrame]) ->
     checks = iea["checks"]
     sums = checks[checks["check_name"] == "total_equals_listed_plus_rest"]
     assert len(sums) == 2 * 12 * 4
-    nickel = sums[(sums["release"] == "IEA CMDE 2024") & (sums["subject"] == "nickel mining 2023")]
+    nickel = sums[(sums["release"] == "2024 edition") & (sums["subject"] == "nickel mining 2023")]
     assert nickel["status"].tolist() == ["mismatch"]
     assert nickel["expected"].iloc[0] == pytest.approx(3450.5)
     assert nickel["actual"].iloc[0] == pytest.approx(3561.9)
     assert "Australia" in nickel["detail"].iloc[0]
     graphite = sums[
-        (sums["release"] == "IEA CMDE 2024") & (sums["subject"] == "graphite processing 2023")
+        (sums["release"] == "2024 edition") & (sums["subject"] == "graphite processing 2023")
     ]
     assert graphite["actual"].iloc[0] == pytest.approx(2065.4)
     assert graphite["status"].iloc[0] == "mismatch"
@@ -296,7 +296,7 @@ def test_totals_that_do_not_add_up_are_recorded(iea: dict[str, pd.DataFrame]) ->
 
 
 def test_graphite_top3_share_uses_first_three_listed(iea: dict[str, pd.DataFrame]) -> None:
-    checks = _edition(iea["checks"], "IEA CMDE 2024")
+    checks = _edition(iea["checks"], "2024 edition")
     row = checks[
         (checks["check_name"] == "top3_share") & (checks["subject"] == "graphite processing 2023")
     ]
@@ -309,8 +309,8 @@ def test_graphite_top3_share_uses_first_three_listed(iea: dict[str, pd.DataFrame
 def test_footnote_rows_are_counted_not_read_as_countries(iea: dict[str, pd.DataFrame]) -> None:
     skipped = iea["checks"][iea["checks"]["check_name"] == "label_only_rows_skipped"]
     assert skipped[["release", "subject", "actual"]].to_dict("records") == [
-        {"release": "IEA CMDE 2024", "subject": "rare_earths mining", "actual": 2.0},
-        {"release": "IEA CMDE 2025", "subject": "rare_earths mining", "actual": 2.0},
+        {"release": "2024 edition", "subject": "rare_earths mining", "actual": 2.0},
+        {"release": "2025 edition", "subject": "rare_earths mining", "actual": 2.0},
     ]
 
 
@@ -368,9 +368,9 @@ def test_workbook_truncated(tmp_path: Path) -> None:
 
 def test_workbook_release_defaults_to_base_year_plus_one(iea: dict[str, pd.DataFrame]) -> None:
     tables = read_iea_workbook(WORKBOOK)
-    assert set(tables["production"]["release"]) == {"IEA CMDE 2024"}
+    assert set(tables["production"]["release"]) == {"2024 edition"}
     pd.testing.assert_frame_equal(
-        tables["production"], _edition(iea["production"], "IEA CMDE 2024").reset_index(drop=True)
+        tables["production"], _edition(iea["production"], "2024 edition").reset_index(drop=True)
     )
 
 

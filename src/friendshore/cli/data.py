@@ -20,7 +20,7 @@ from rich.progress import (
 
 from friendshore._core.types import OutputFormat
 from friendshore.cli.common import FormatOption, StoreOption, handle_errors, resolve_store
-from friendshore.cli.output import emit_frame, emit_json, join, stderr
+from friendshore.cli.output import emit_frame, emit_json, stderr
 from friendshore.data import imports, store
 
 app = typer.Typer(help="Build, describe and extend the data store.", no_args_is_help=True)
@@ -91,7 +91,7 @@ def status_command(store_path: StoreOption = None, fmt: FormatOption = OutputFor
         {
             "table": [t.table for t in tables],
             "rows": [t.rows for t in tables],
-            "releases": [join(t.releases) for t in tables],
+            "releases": [t.releases_by_source() for t in tables],
             "years": [f"{t.years[0]}-{t.years[1]}" if t.years else "" for t in tables],
         }
     )

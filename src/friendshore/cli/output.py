@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import sys
-from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -16,7 +15,7 @@ from rich.table import Table
 from friendshore._core.types import OutputFormat
 
 stdout = Console(soft_wrap=True)
-stderr = Console(stderr=True)
+stderr = Console(stderr=True, soft_wrap=True)
 
 
 def _plain(value: Any) -> Any:
@@ -75,8 +74,3 @@ def emit_frame(frame: pd.DataFrame, fmt: OutputFormat, *, title: str | None = No
 def emit_json(payload: Any) -> None:
     """Write ``payload`` as JSON to standard output."""
     sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2, default=str) + "\n")
-
-
-def join(items: Sequence[str]) -> str:
-    """Join a list for a table cell."""
-    return ", ".join(items)

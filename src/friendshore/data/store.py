@@ -367,6 +367,14 @@ class TableStatus:
     releases: list[str]
     years: tuple[int, int] | None
 
+    def releases_by_source(self) -> str:
+        """Return the releases grouped by source, e.g. ``USGS MCS: MCS2023, MCS2024``."""
+        grouped: dict[str, list[str]] = {}
+        for entry in self.releases:
+            src = next(s for s in self.sources if entry.startswith(f"{s} "))
+            grouped.setdefault(src, []).append(entry[len(src) + 1 :])
+        return "; ".join(f"{src}: {', '.join(rels)}" for src, rels in grouped.items())
+
 
 def store_status(path: Path) -> list[TableStatus]:
     """Describe every table of the store: row count, sources, releases and year span."""

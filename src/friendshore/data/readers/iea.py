@@ -177,12 +177,12 @@ def read_iea_bundled() -> dict[str, pd.DataFrame]:
     dict of str to DataFrame
         ``production`` (base-year country figures, kt and t), ``aggregates``
         (rest of world and totals), ``projections`` (2030-2040 base case, t)
-        and ``checks``, each holding release ``IEA CMDE 2024`` (base year
-        2023) and ``IEA CMDE 2025`` (base year 2024).
+        and ``checks``, each holding release ``2024 edition`` (base year
+        2023) and ``2025 edition`` (base year 2024).
     """
     editions = [
-        read_iea_workbook(bundled_path(*BUNDLED_WORKBOOK), release="IEA CMDE 2024"),
-        read_iea_json(bundled_path(*BUNDLED_JSON), release="IEA CMDE 2025"),
+        read_iea_workbook(bundled_path(*BUNDLED_WORKBOOK), release="2024 edition"),
+        read_iea_json(bundled_path(*BUNDLED_JSON), release="2025 edition"),
     ]
     return {
         table: pd.concat([e[table] for e in editions], ignore_index=True) for table in editions[0]
@@ -198,7 +198,7 @@ def read_iea_workbook(path: Path, *, release: str | None = None) -> dict[str, pd
         The workbook (``.xlsx``) as downloaded from the IEA; the sheet whose
         name contains "Total supply" is read.
     release
-        Release label; by default ``"IEA CMDE <base year + 1>"`` (the IEA
+        Release label; by default ``"<base year + 1> edition"`` (the IEA
         publishes each edition in the year after its base year).
 
     Returns
@@ -237,7 +237,7 @@ def read_iea_json(path: Path, *, release: str | None = None) -> dict[str, pd.Dat
     path
         The JSON file (UTF-8).
     release
-        Release label; by default ``"IEA CMDE <base year + 1>"``.
+        Release label; by default ``"<base year + 1> edition"``.
 
     Returns
     -------
@@ -709,7 +709,7 @@ def _normalise(
     path: Path,
 ) -> dict[str, pd.DataFrame]:
     """Map parsed blocks into ``production``, ``aggregates``, ``projections``, ``checks``."""
-    release = release or f"IEA CMDE {base_year + 1}"
+    release = release or f"{base_year + 1} edition"
     file = _display_path(path)
     factor = TO_TONNES[unit]
     resolver = country_resolver()

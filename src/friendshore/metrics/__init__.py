@@ -1,0 +1,1 @@
+"""Metrics: pure functions over model frames (no I/O), each returning a labelled frame."""

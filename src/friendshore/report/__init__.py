@@ -1,0 +1,1 @@
+"""Reports: figures and self-contained HTML built from assessment results."""

@@ -78,6 +78,14 @@ SOURCES: Final[dict[str, SourceInfo]] = {
             "friendshore concordances (countries, aliases, blocs, minerals, HS6 map)",
             "",
         ),
+        SourceInfo(
+            "Natural Earth",
+            "Natural Earth (naturalearthdata.com), via the world-atlas 2.0.2 TopoJSON",
+            "Public domain",
+            "Made with Natural Earth. Free vector and raster map data @ naturalearthdata.com "
+            "(Admin 0 countries, 1:110m, version 4.1.0)",
+            "https://www.naturalearthdata.com/downloads/110m-cultural-vectors/",
+        ),
     )
 }
 

@@ -27,7 +27,9 @@ def world_denominator(rows: pd.DataFrame, totals: pd.DataFrame) -> pd.DataFrame:
     pandas.DataFrame
         One row per series: ``world_quantity_t``, ``denominator`` (which rule),
         ``known_t`` (sum of country figures given), ``other_t`` (other
-        countries), ``n_countries``, ``n_withheld``, ``n_missing``.
+        countries), ``n_countries``, ``n_withheld``, ``n_missing``. The world
+        quantity is NULL when there is no published total and no country figure
+        is known (e.g. germanium, where USGS withholds most countries).
 
     Notes
     -----
@@ -41,6 +43,7 @@ def world_denominator(rows: pd.DataFrame, totals: pd.DataFrame) -> pd.DataFrame:
     keys = SERIES_KEYS
     per = rows.groupby(keys, dropna=False).agg(
         known_t=("quantity_t", "sum"),
+        n_known=("quantity_t", "count"),
         n_countries=("country", "nunique"),
         n_withheld=("status", lambda s: int((s == "withheld").sum())),
         n_missing=("status", lambda s: int((s == "missing").sum())),
@@ -54,13 +57,14 @@ def world_denominator(rows: pd.DataFrame, totals: pd.DataFrame) -> pd.DataFrame:
     out = per.join(world.rename("published_t"), how="outer").join(
         other.rename("other_t"), how="left"
     )
-    summed = out["known_t"].fillna(0.0) + out["other_t"].fillna(0.0)
+    # With no published total and no known country figure the world is unknown (NULL).
+    summed = (out["known_t"].fillna(0.0) + out["other_t"].fillna(0.0)).where(out["n_known"] > 0)
     has_total = out["published_t"].notna() & (out["published_t"] > 0)
     out["world_quantity_t"] = out["published_t"].where(has_total, summed)
     out["denominator"] = has_total.map({True: PUBLISHED, False: SUMMED})
     for col in ("n_countries", "n_withheld", "n_missing"):
         out[col] = out[col].fillna(0).astype("int64")
-    return out.drop(columns="published_t").reset_index()
+    return out.drop(columns=["published_t", "n_known"]).reset_index()
 
 
 def production_shares(rows: pd.DataFrame, totals: pd.DataFrame) -> pd.DataFrame:

@@ -1,0 +1,272 @@
+"""The zone's place in world supply: its share of production, of reserves and of non-rival supply.
+
+Pure functions over the frames of :class:`friendshore.model.supply.SupplyNetwork`;
+shares are fractions (0–1) of the world denominator documented in
+:func:`friendshore.metrics.shares.world_denominator`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+import numpy as np
+import pandas as pd
+
+from friendshore._core.errors import InputError
+from friendshore.metrics.concentration import COMPLETE_LISTING_SOURCES, group_share
+from friendshore.metrics.shares import SERIES_KEYS, SUMMED, production_shares
+from friendshore.model.zone import Zone
+
+ZONE_PRODUCTION_COLUMNS: list[str] = [
+    *SERIES_KEYS,
+    "zone",
+    "world_quantity_t",
+    "denominator",
+    "zone_quantity_t",
+    "zone_share",
+    "zone_share_upper",
+    "rival_quantity_t",
+    "rival_share",
+    "n_members_listed",
+    "n_members_withheld",
+    "n_members_missing",
+    "coverage",
+    "complete_listing",
+]
+
+RESERVES_KEYS: list[str] = ["source", "mineral_id", "product", "year"]
+
+ZONE_RESERVES_COLUMNS: list[str] = [
+    *RESERVES_KEYS,
+    "zone",
+    "world_reserves_t",
+    "denominator",
+    "zone_reserves_t",
+    "zone_reserves_share",
+    "zone_reserves_share_upper",
+    "rival_reserves_t",
+    "rival_reserves_share",
+    "n_members_listed",
+    "n_members_withheld",
+    "n_members_missing",
+    "coverage",
+    "complete_listing",
+]
+
+NON_RIVAL_COLUMNS: list[str] = [
+    *SERIES_KEYS,
+    "zone",
+    "world_quantity_t",
+    "rival_quantity_t",
+    "non_rival_quantity_t",
+    "zone_quantity_t",
+    "zone_non_rival_share",
+    "n_members_withheld",
+    "n_members_missing",
+    "coverage",
+]
+
+
+def zone_production_share(
+    shares: pd.DataFrame,
+    zone: Zone,
+    *,
+    complete_sources: Collection[str] = COMPLETE_LISTING_SOURCES,
+) -> pd.DataFrame:
+    """The zone's share (0–1) of world production, and its rivals' share, per series.
+
+    Parameters
+    ----------
+    shares
+        Output of :func:`friendshore.metrics.shares.production_shares` (country
+        rows with ``world_quantity_t``, ``denominator`` and ``share``).
+    zone
+        The zone; its member countries are pooled, its rivals reported beside it.
+    complete_sources
+        Sources listing every producer
+        (:data:`friendshore.metrics.concentration.COMPLETE_LISTING_SOURCES`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per series (:data:`SERIES_KEYS`), columns
+        :data:`ZONE_PRODUCTION_COLUMNS`:
+
+        - ``zone_quantity_t`` (t), ``zone_share``: the known figures of the
+          zone's countries and their share of ``world_quantity_t``;
+        - ``zone_share_upper``: the largest share the zone could have given
+          what is unknown: ``zone_share`` plus the unattributed part of the
+          world (``1 − coverage``) when a member figure is withheld or missing or
+          the source lists only top producers, else equal to ``zone_share``;
+          NULL when it is uncertain and the world quantity is itself a sum of
+          the known figures (no published total: the unknown part is unbounded);
+        - ``rival_quantity_t``, ``rival_share``: the same for the zone's
+          rivals, NULL unless exactly known (see
+          :func:`friendshore.metrics.concentration.group_share`);
+        - ``n_members_listed``, ``n_members_withheld``, ``n_members_missing``:
+          the zone's countries the source lists, and how many of their figures
+          are withheld or missing;
+        - ``coverage``: share of the world denominator covered by known
+          country figures (all countries, not only members);
+        - ``complete_listing``: whether the source lists every producer.
+
+    Notes
+    -----
+    ``zone_share = Σ_{c ∈ zone} q_c / Q`` over the zone's countries with known
+    figures, ``Q`` the world denominator of
+    :func:`friendshore.metrics.shares.world_denominator`. It is exact when the
+    source lists every producer (USGS: an unlisted member produced nothing worth
+    listing) and no member figure is withheld or missing; otherwise it is a lower
+    bound and ``zone_share_upper`` the upper bound. Nothing is filled in: the
+    bounds and counts say how much is unknown. A zone with no member has zone
+    share 0. NULL where the world quantity is unknown or zero.
+    """
+    keys = SERIES_KEYS
+    shares = _require(
+        shares, [*keys, "country", "quantity_t", "status", "share", "world_quantity_t"]
+    )
+    members = zone.countries
+    per_series = shares.groupby(keys, dropna=False)
+    base = per_series[["world_quantity_t", "denominator"]].first()
+    index = base.index
+    world = base["world_quantity_t"].where(base["world_quantity_t"] > 0)
+
+    inside = shares[shares["country"].isin(members)]
+    by = [inside[k] for k in keys]
+    zone_t = inside["quantity_t"].groupby(by, dropna=False).sum().reindex(index).fillna(0.0)
+    n_listed = inside["country"].groupby(by, dropna=False).nunique()
+    n_withheld = (inside["status"] == "withheld").groupby(by, dropna=False).sum()
+    n_missing = (inside["status"] == "missing").groupby(by, dropna=False).sum()
+    known_t = per_series["quantity_t"].sum()
+    coverage = known_t / world
+
+    complete = pd.Series(index.get_level_values("source").isin(list(complete_sources)), index=index)
+    out = pd.DataFrame(index=index)
+    out["zone"] = zone.name
+    out["world_quantity_t"] = world
+    out["denominator"] = base["denominator"].where(world.notna())
+    out["zone_quantity_t"] = zone_t.where(world.notna())
+    out["zone_share"] = zone_t / world
+    for name, count in (
+        ("n_members_listed", n_listed),
+        ("n_members_withheld", n_withheld),
+        ("n_members_missing", n_missing),
+    ):
+        out[name] = count.reindex(index).fillna(0).astype("int64")
+    uncertain = (out["n_members_withheld"] + out["n_members_missing"] > 0) | ~complete
+    uncertain &= len(members) > 0
+    unattributed = (1.0 - coverage).clip(lower=0.0).where(base["denominator"] != SUMMED)
+    upper = out["zone_share"] + unattributed.where(uncertain, 0.0)
+    out["zone_share_upper"] = upper.where(upper <= 1.0, np.maximum(out["zone_share"], 1.0))
+    rivals = group_share(shares, index, zone.rivals, complete_sources=complete_sources)
+    out["rival_quantity_t"] = rivals["quantity_t"]
+    out["rival_share"] = rivals["share"]
+    out["coverage"] = coverage
+    out["complete_listing"] = complete
+    return out.reset_index()[ZONE_PRODUCTION_COLUMNS].sort_values(keys, ignore_index=True)
+
+
+def zone_reserves_share(
+    reserves: pd.DataFrame,
+    reserves_totals: pd.DataFrame,
+    zone: Zone,
+    *,
+    complete_sources: Collection[str] = COMPLETE_LISTING_SOURCES,
+) -> pd.DataFrame:
+    """The zone's share (0–1) of world reserves, per source, mineral, product and year.
+
+    Parameters
+    ----------
+    reserves
+        Country rows (``SupplyNetwork.reserves``): :data:`RESERVES_KEYS`,
+        ``country``, ``quantity_t`` (t), ``status``.
+    reserves_totals
+        ``SupplyNetwork.reserves_totals``: :data:`RESERVES_KEYS`, ``kind``
+        ('world' | 'other'), ``quantity_t``.
+    zone
+        The zone.
+    complete_sources
+        Sources listing every country with reserves.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per series, columns :data:`ZONE_RESERVES_COLUMNS`; the meaning
+        of each is that of the production column it is named after in
+        :func:`zone_production_share` (``zone_reserves_t`` ↔
+        ``zone_quantity_t``, ``world_reserves_t`` ↔ ``world_quantity_t`` …).
+
+    Notes
+    -----
+    ``zone_reserves_share = Σ_{c ∈ zone} R_c / R_world`` with ``R_world`` the
+    world total USGS publishes (rounded) where it gives one, else the sum of
+    countries and "Other countries" — the rule of
+    :func:`friendshore.metrics.shares.world_denominator`, applied to reserves.
+    USGS prints "NA" for many reserves (stored as missing, never 0): a member
+    with missing reserves makes the share a lower bound, as the counts show.
+    """
+    reserves = _require(reserves, [*RESERVES_KEYS, "country", "quantity_t", "status"])
+    reserves_totals = _require(reserves_totals, [*RESERVES_KEYS, "kind", "quantity_t"])
+    shares = production_shares(reserves.assign(stage=""), reserves_totals.assign(stage=""))
+    out = zone_production_share(shares, zone, complete_sources=complete_sources)
+    out = out.drop(columns="stage").rename(
+        columns={
+            "world_quantity_t": "world_reserves_t",
+            "zone_quantity_t": "zone_reserves_t",
+            "zone_share": "zone_reserves_share",
+            "zone_share_upper": "zone_reserves_share_upper",
+            "rival_quantity_t": "rival_reserves_t",
+            "rival_share": "rival_reserves_share",
+        }
+    )
+    return out[ZONE_RESERVES_COLUMNS]
+
+
+def non_rival_supply(
+    shares: pd.DataFrame,
+    zone: Zone,
+    *,
+    complete_sources: Collection[str] = COMPLETE_LISTING_SOURCES,
+) -> pd.DataFrame:
+    """The zone's share (0–1) of world production outside its rivals, per series.
+
+    Parameters
+    ----------
+    shares
+        Output of :func:`friendshore.metrics.shares.production_shares`.
+    zone
+        The zone; its rivals (default China) are taken out of world supply.
+    complete_sources
+        Sources listing every producer.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per series, columns :data:`NON_RIVAL_COLUMNS`:
+        ``non_rival_quantity_t`` = world − rivals (t) and
+        ``zone_non_rival_share`` = zone / (world − rivals); member counts and
+        ``coverage`` as in :func:`zone_production_share`.
+
+    Notes
+    -----
+    A bargaining-power measure (issue 3): how much of the supply that does not
+    come from the rivals the zone itself produces,
+    ``Σ_{c ∈ zone} q_c / (Q − Σ_{r ∈ rivals} q_r)``. NULL when the rivals'
+    output is not exactly known (withheld, or not listed by a top-producers-only
+    source) or when nothing is left outside them; a lower bound when member
+    figures are withheld or missing (see :func:`zone_production_share`).
+    """
+    base = zone_production_share(shares, zone, complete_sources=complete_sources)
+    non_rival = base["world_quantity_t"] - base["rival_quantity_t"]
+    base["non_rival_quantity_t"] = non_rival
+    base["zone_non_rival_share"] = base["zone_quantity_t"] / non_rival.where(non_rival > 0)
+    return base[NON_RIVAL_COLUMNS]
+
+
+def _require(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Check ``frame`` has ``columns``; return it with its numeric columns as float64."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise InputError(f"input frame lacks the column(s) {', '.join(missing)}")
+    numeric = [c for c in ("quantity_t", "share", "world_quantity_t") if c in frame.columns]
+    return frame.astype(dict.fromkeys(numeric, "float64"))

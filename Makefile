@@ -28,7 +28,7 @@ install: $(STAMP_RUN)
 
 run: $(STAMP_RUN)
 	$(BIN)/friendshore data build
-	$(BIN)/friendshore data status
+	$(BIN)/friendshore assess --out friendshore-report
 
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check src tests benchmarks

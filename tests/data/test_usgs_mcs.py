@@ -21,7 +21,11 @@ from hypothesis import strategies as st
 from friendshore._core.errors import DataError, UnknownCountryError
 from friendshore.data.countries import read_countries
 from friendshore.data.readers.usgs_mcs import (
+    CHECK_UNIT_FROM_NOTE,
     SOURCE,
+    UNITS,
+    Measure,
+    parse_note_unit,
     parse_usgs_label,
     parse_usgs_value,
     read_import_sources,
@@ -35,6 +39,13 @@ from friendshore.data.schema import columns
 
 RAREE_2024 = bundled_path("usgs_mcs2024", "world", "mcs2024-raree_world.csv")
 MANGA_2022 = bundled_path("usgs_mcs2022", "manganese_mcs2022-manga_world.csv")
+CHROM_2023 = bundled_path("usgs_mcs2023", "world", "mcs2023-chrom_world.csv")
+CHROM_2024 = bundled_path("usgs_mcs2024", "world", "mcs2024-chrom_world.csv")
+CHROM_2023_FILE = "usgs_mcs2023/world/mcs2023-chrom_world.csv"
+#: The unit token of a value column name (Prod_t_est_2022 -> t, Reserves_ore_kt -> kt).
+HEADER_UNIT = re.compile(
+    r"(?i)(?:prod|cap|reserves)_(?:\w+?_)?(kg|t|kt|mt|mmt|mct|kct|mcm)(?:_est)?(?:_\d{4})?"
+)
 VALUE_COLUMN = re.compile(r"(?i)(prod|cap|reserves)_(?!notes?$)")
 MEASURE_TABLES = ("production", "reserves", "capacity", "aggregates")
 
@@ -300,6 +311,240 @@ def test_check_leaves_out_the_us_when_the_total_excludes_it(mcs: dict[str, pd.Da
     )
     assert row.status == "ok"
     assert "excludes the United States" in row.detail
+
+
+# --------------------------------------------------------------------------- units stated in notes
+
+
+def test_chromium_2023_unit_comes_from_the_note(mcs: dict[str, pd.DataFrame]) -> None:
+    # MCS2023 heads chromite production Prod_t_* while every Prod_notes cell says
+    # "Units are thousand metric tons"; MCS2024 (Prod_kt_*) prints India 2022 as
+    # 4,000 kt and MCS2023 India 2021 as 4,250: thousand tonnes, not tonnes.
+    prod = mcs["production"]
+    india = one(prod, mineral_id="chromium", country="IND", year=2021, release="MCS2023")
+    assert (india.quantity, india.unit, india.quantity_t) == (4250, "kt", 4_250_000)
+    assert india.status == "reported"
+    assert "unit kt per the file's note; column header says t" in india.note
+    world = one(
+        mcs["aggregates"],
+        measure="production",
+        mineral_id="chromium",
+        kind="world",
+        year=2021,
+        release="MCS2023",
+    )
+    assert (world.unit, world.quantity_t) == ("kt", 42_200_000)
+    # the MCS2024 file's header and note agree: read as before, no added note
+    new = one(prod, mineral_id="chromium", country="IND", year=2022, release="MCS2024")
+    assert (new.quantity, new.unit, new.quantity_t) == (4000, "kt", 4_000_000)
+    assert "column header says" not in new.note
+    # the two editions now agree on Finland's order of magnitude (2,200 kt e / 2,000 kt)
+    fin_2023 = one(prod, mineral_id="chromium", country="FIN", year=2022, release="MCS2023")
+    fin_2024 = one(prod, mineral_id="chromium", country="FIN", year=2022, release="MCS2024")
+    assert (fin_2023.quantity_t, fin_2024.quantity_t) == (2_200_000, 2_000_000)
+    # reserves were already kt in the header and the note: unchanged
+    res = one(mcs["reserves"], mineral_id="chromium", country="IND", release="MCS2023")
+    assert (res.unit, res.quantity_t) == ("kt", 100_000_000)
+    assert "column header says" not in res.note
+
+
+def test_unit_corrections_are_checks_rows(mcs: dict[str, pd.DataFrame]) -> None:
+    checks = mcs["checks"]
+    fixed = checks[checks.check_name == CHECK_UNIT_FROM_NOTE]
+    assert set(fixed.subject) == {
+        f"production chromium Prod_t_2021, {CHROM_2023_FILE}",
+        f"production chromium Prod_t_est_2022, {CHROM_2023_FILE}",
+    }
+    assert set(fixed.status) == {"mismatch"}
+    assert set(fixed.release) == {"MCS2023"}
+    row = one(fixed, subject=f"production chromium Prod_t_2021, {CHROM_2023_FILE}")
+    assert row.detail == (
+        "column Prod_t_2021 says t, the notes of 8 rows (lines 2-9) say kt: read as kt"
+    )
+    # with the unit fixed, the world total adds up in kt
+    total = one(checks, subject=f"production chromium mining 2021, {CHROM_2023_FILE}")
+    assert (total.status, total.expected, total.actual) == ("ok", 42_200, 42_200)
+
+
+def test_exactly_the_chromium_2023_production_columns_are_corrected(
+    mcs: dict[str, pd.DataFrame],
+) -> None:
+    corrected = {
+        (file, table)
+        for table in MEASURE_TABLES
+        for file, note in zip(mcs[table].file, mcs[table].note, strict=True)
+        if isinstance(note, str) and "column header says" in note
+    }
+    assert corrected == {(CHROM_2023_FILE, "production"), (CHROM_2023_FILE, "aggregates")}
+    agg = mcs["aggregates"]
+    assert set(agg[agg.file == CHROM_2023_FILE].unit) == {"kt"}
+
+
+def note_units() -> set[tuple[str, str, str, str]]:
+    """(file, notes column, unit the notes state, unit of the measure's columns)."""
+    root = bundled_path()
+    found: set[tuple[str, str, str, str]] = set()
+    for path in world_files():
+        header, rows = raw_rows(path)
+        header = [h.strip() for h in header]
+        for i, name in enumerate(header):
+            m = re.fullmatch(r"(?i)(prod|cap|reserves)_notes?", name)
+            if not m:
+                continue
+            measures: dict[str, Measure] = {"prod": "production", "cap": "capacity"}
+            measure = measures.get(m[1].lower(), "reserves")
+            units = {
+                UNITS[u[1].lower()]
+                for h in header
+                if (u := HEADER_UNIT.fullmatch(h)) and u[0].lower().startswith(m[1].lower())
+            }
+            for _line, row in rows:
+                unit = parse_note_unit(row[i], measure=measure)
+                if unit is not None:
+                    for header_unit in units:
+                        found.add((path.relative_to(root).as_posix(), name, unit, header_unit))
+    return found
+
+
+def test_survey_of_units_stated_in_notes() -> None:
+    # Every notes cell of the 2022-2024 world files that states its unit in words.
+    # Only MCS2023 chromium production disagrees with its header; quantities
+    # ("reserves were 22,000 tons", "more than 11,000,000 thousand metric tons",
+    # "rounded to the nearest hundred thousand tons") are not unit statements.
+    w23, w24 = "usgs_mcs2023/world/mcs2023-", "usgs_mcs2024/world/mcs2024-"
+    assert note_units() == {
+        (f"{w23}arsen_world.csv", "Prod_notes", "t", "t"),
+        (f"{w23}beryl_world.csv", "Prod_notes", "t", "t"),
+        (f"{w23}chrom_world.csv", "Prod_notes", "kt", "t"),
+        (f"{w23}chrom_world.csv", "Reserves_notes", "kt", "kt"),
+        (f"{w23}feore_world.csv", "Reserves_notes", "Mt", "Mt"),
+        (f"{w23}zirco-hafni_world.csv", "Reserves_notes", "kt", "kt"),
+        (f"{w24}arsen_world.csv", "Prod_note", "t", "t"),
+        (f"{w24}beryl_world.csv", "Prod_note", "t", "t"),
+        (f"{w24}chrom_world.csv", "Prod_note", "kt", "kt"),
+        (f"{w24}chrom_world.csv", "Reserves_notes", "kt", "kt"),
+        (f"{w24}feore_world.csv", "Reserves_notes", "Mt", "Mt"),
+    }
+
+
+def test_file_whose_note_agrees_with_its_header_is_untouched() -> None:
+    out = read_usgs_world(CHROM_2024, release="MCS2024")
+    assert not (out["checks"].check_name == CHECK_UNIT_FROM_NOTE).any()
+    for table in ("production", "reserves", "aggregates"):
+        assert set(out[table].unit) == {"kt"}
+        assert not out[table].note.str.contains("column header says").any()
+
+
+def chrom_2023_rows() -> list[list[str]]:
+    with CHROM_2023.open(encoding="utf-8-sig", newline="") as fh:
+        return list(csv.reader(fh))
+
+
+def write_rows(path: Path, rows: list[list[str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    return path
+
+
+def test_reserves_note_does_not_set_the_production_unit(tmp_path: Path) -> None:
+    rows = chrom_2023_rows()
+    i_prod = rows[0].index("Prod_notes")
+    for row in rows[1:]:
+        row[i_prod] = ""  # only "Units are thousand metric tons of …" on reserves left
+    # and a production note that speaks of reserves only
+    rows[3][i_prod] = "Units are thousand metric tons for reserves."
+    path = write_rows(tmp_path / "mcs2023-chrom_world.csv", rows)
+    out = read_usgs_world(path, release="MCS2023", file=path.name)
+    india = one(out["production"], country="IND", year=2021)
+    assert (india.unit, india.quantity_t) == ("t", 4250)  # the header, nothing to override it
+    assert not (out["checks"].check_name == CHECK_UNIT_FROM_NOTE).any()
+    assert set(out["reserves"].unit) == {"kt"}
+
+
+def test_rows_without_the_note_keep_the_header_unit_and_show_up(tmp_path: Path) -> None:
+    rows = chrom_2023_rows()
+    i_prod = rows[0].index("Prod_notes")
+    assert rows[7][1] == "Other countries"
+    rows[7][i_prod] = ""
+    path = write_rows(tmp_path / "mcs2023-chrom_world.csv", rows)
+    out = read_usgs_world(path, release="MCS2023", file=path.name)
+    other = one(out["aggregates"], measure="production", kind="other", year=2021)
+    assert (other.unit, other.quantity_t) == ("t", 3620)
+    checks = out["checks"]
+    fixed = one(checks, subject=f"production chromium Prod_t_2021, {path.name}")
+    assert fixed.status == "mismatch"
+    assert fixed.detail.endswith("1 row without that note (lines 8) keep t")
+    # the mixed units no longer add up to the published total
+    total = one(checks, subject=f"production chromium mining 2021, {path.name}")
+    assert total.status == "mismatch"
+
+
+def test_note_stating_two_units_is_an_error(tmp_path: Path) -> None:
+    rows = chrom_2023_rows()
+    i_prod = rows[0].index("Prod_notes")
+    rows[3][i_prod] += " Metric tons, gross weight."
+    path = write_rows(tmp_path / "mcs2023-chrom_world.csv", rows)
+    with pytest.raises(DataError) as info:
+        read_usgs_world(path, release="MCS2023", file=path.name)
+    assert (info.value.file, info.value.line, info.value.field) == (path.name, 4, "Prod_notes")
+    assert "more than one unit" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("note", "measure", "unit"),
+    [
+        (
+            "Units are thousand metric tons, gross weight, of marketable chromite ore.",
+            "production",
+            "kt",
+        ),
+        ("Units are kilograms.", "production", "kg"),
+        ("Metric tons, gross weight. Production was reported in 2021.", "production", "t"),
+        (
+            "Production in 2021 is also estimated. Metric tons contained beryllium based on a "
+            "beryllium content of 4% from bertrandite and beryl sources.",
+            "production",
+            "t",
+        ),
+        ("Thousand metric tons, ZrO2 content.  Calculated ZrO2 content as 65%.", "reserves", "kt"),
+        (
+            "For Ukraine, reserves consist of the A and B categories of the Soviet reserves "
+            "classification system. Crude ore, million metric tons.",
+            "reserves",
+            "Mt",
+        ),
+        ("Mine production, thousand carats of gem-quality diamond", "production", "kct"),
+        ("Units are thousand metric tons of reserves.", "production", None),
+        ("Units are thousand metric tons of production.", "reserves", None),
+        (
+            "For Australia, Joint Ore Reserves Committee-compliant or equivalent reserves "
+            "were 22,000 tons.",
+            "reserves",
+            None,
+        ),
+        (
+            "Recoverable ore reserves are more than 11,000,000 thousand metric tons. K2O "
+            "equivalent reserves are more than 3,300,000 thousand metric tons",
+            "reserves",
+            None,
+        ),
+        (
+            "Concentrate sold or used by producers. Data are rounded to the nearest hundred "
+            "thousand tons to avoid disclosing company proprietary data.",
+            "production",
+            None,
+        ),
+        (
+            "Only countries that produced 1 million tons of lime or more are listed.",
+            "production",
+            None,
+        ),
+        ("Mine production, bauxite, dry tons", "production", None),
+        ("", "production", None),
+    ],
+)
+def test_parse_note_unit(note: str, measure: Measure, unit: str | None) -> None:
+    assert parse_note_unit(note, measure=measure) == unit
 
 
 # --------------------------------------------------------------------------- critical tables

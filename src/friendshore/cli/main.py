@@ -12,6 +12,7 @@ import typer
 
 from friendshore._core.types import OutputFormat
 from friendshore.cli import data as data_cli
+from friendshore.cli.assess import assess_command, metrics_app
 from friendshore.cli.common import FormatOption, StoreOption, handle_errors, resolve_store
 from friendshore.cli.output import emit_frame
 from friendshore.data import catalog, store
@@ -24,6 +25,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(data_cli.app, name="data")
+app.add_typer(metrics_app, name="metrics")
+app.command("assess")(assess_command)
 
 
 @app.command("sql")

@@ -15,6 +15,8 @@ from rich.table import Table
 from friendshore._core.types import OutputFormat
 
 stdout = Console(soft_wrap=True)
+if not stdout.is_terminal:  # pipes and files get the whole table, not 80 columns
+    stdout = Console(soft_wrap=True, width=200)
 stderr = Console(stderr=True, soft_wrap=True)
 
 
@@ -42,8 +44,10 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, column: str = "") -> str:
     value = _plain(value)
+    if column == "year" or column.endswith("_year"):
+        return "—" if value is None else str(value)
     if value is None:
         return "—"
     if isinstance(value, float):
@@ -67,7 +71,7 @@ def emit_frame(frame: pd.DataFrame, fmt: OutputFormat, *, title: str | None = No
             )
             table.add_column(str(col), justify="right" if numeric else "left")
         for row in frame.itertuples(index=False, name=None):
-            table.add_row(*(_cell(v) for v in row))
+            table.add_row(*(_cell(v, str(c)) for v, c in zip(row, frame.columns, strict=True)))
         stdout.print(table)
 
 

@@ -9,10 +9,66 @@ frames the CLI prints, the report plots and the JSON output serialises.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from friendshore._core.errors import InputError
+from friendshore.metrics.concentration import concentration, country_shares
+from friendshore.metrics.dependence import (
+    ZONE,
+    import_dependence,
+    self_sufficiency,
+    zone_sourcing,
+)
+from friendshore.metrics.risk import geopolrisk, supply_risk
+from friendshore.metrics.shares import SERIES_KEYS, production_shares
+from friendshore.metrics.zone_supply import zone_production_share, zone_reserves_share
+from friendshore.model.supply import SupplyNetwork
 from friendshore.model.zone import Zone
+
+#: Columns of :attr:`Assessment.summary`, in order (the JSON record keys but ``members``).
+SUMMARY_COLUMNS: list[str] = [
+    "mineral",
+    "stage",
+    "product",
+    "year",
+    "source",
+    "world_quantity_t",
+    "china_share",
+    "top1_country",
+    "top1_share",
+    "top3_share",
+    "hhi",
+    "hhi_band",
+    "zone_production_share",
+    "zone_reserves_share",
+    "zone_self_sufficiency",
+    "supply_risk",
+    "geopolrisk",
+    "coverage",
+    "n_countries",
+    "n_withheld",
+    "n_missing",
+    "trade_content_coverage",
+]
+
+#: Columns of :attr:`Assessment.members`.
+MEMBER_COLUMNS: list[str] = [
+    "mineral",
+    "stage",
+    "year",
+    "member",
+    "import_reliance",
+    "import_reliance_note",
+    "china_import_share",
+    "china_import_share_qty",
+    "intra_zone_share",
+    "import_hhi",
+    "imports_value_usd",
+    "geopolrisk",
+]
 
 
 @dataclass(frozen=True)
@@ -42,7 +98,8 @@ class Assessment:
         China's share (value) of each member's imports, 2015–2024: ``member,
         mineral, stage, year, china_import_share``.
     reserves
-        ``mineral, product, year, zone_reserves_share, china_reserves_share``.
+        ``mineral, product, year, zone_reserves_share, china_reserves_share`` for
+        the latest reserves year up to ``year``.
     sources
         The source used per mineral and stage, the alternatives and why.
     """
@@ -55,3 +112,296 @@ class Assessment:
     china_import_trend: pd.DataFrame
     reserves: pd.DataFrame
     sources: pd.DataFrame
+
+
+def _latest(frame: pd.DataFrame, keys: list[str], year: int) -> pd.DataFrame:
+    """Rows of the latest year ≤ ``year`` of each group of ``keys``."""
+    frame = frame[frame["year"] <= year]
+    last = frame.groupby(keys, dropna=False)["year"].transform("max")
+    return frame[frame["year"] == last]
+
+
+def latest_year(network: SupplyNetwork) -> int:
+    """The latest year with production figures in the default sources."""
+    rows, _ = network.default_production()
+    return int(rows["year"].max())
+
+
+def assess(
+    network: SupplyNetwork, zone: Zone, *, year: int | None = None, rival: str = "CHN"
+) -> Assessment:
+    """Run every metric for every mineral × stage × year and every member.
+
+    Parameters
+    ----------
+    network
+        The supply network read from the store.
+    zone
+        The zone to assess.
+    year
+        Latest year to report; each series reports its latest year up to it
+        (USGS to 2023, IEA 2025 edition to 2024). Default: the latest year with data.
+    rival
+        The country whose share and supply the zone tracks.
+
+    Returns
+    -------
+    Assessment
+        All frames; metrics are computed in one vectorised pass per metric.
+    """
+    rows, totals = network.default_production()
+    year = year if year is not None else int(rows["year"].max())
+    if year < int(rows["year"].min()):
+        raise InputError(f"no production data up to {year}: the data start in {rows['year'].min()}")
+    shares = production_shares(rows, totals)
+    conc = concentration(rows, totals, rival=rival)
+    zprod = zone_production_share(shares, zone)
+    zres = zone_reserves_share(network.reserves, network.reserves_totals, zone)
+    dep = import_dependence(network.trade, rows, zone, totals=totals, rival=rival)
+    suff = self_sufficiency(network.trade, rows, zone, totals=totals)
+    sourcing = zone_sourcing(network.trade, rows, zone, totals=totals)
+    risk = supply_risk(shares, sourcing, network.governance, network.recycling, dep, zone)
+    gpr = geopolrisk(shares, network.trade, network.governance, zone, totals=totals)
+
+    series = [k for k in SERIES_KEYS if k != "year"]
+    summary = _latest(conc, series, year)
+    summary = summary.merge(
+        zprod[[*SERIES_KEYS, "zone_share"]].rename(columns={"zone_share": "zone_production_share"}),
+        on=SERIES_KEYS,
+        how="left",
+    )
+    reserves = _latest(zres, ["mineral_id", "product"], year)
+    mining_reserves = reserves[["mineral_id", "product", "zone_reserves_share"]].assign(
+        stage="mining"
+    )
+    summary = summary.merge(mining_reserves, on=["mineral_id", "stage", "product"], how="left")
+    summary = summary.merge(
+        suff[["mineral_id", "stage", "year", "self_sufficiency"]].rename(
+            columns={"self_sufficiency": "zone_self_sufficiency"}
+        ),
+        on=["mineral_id", "stage", "year"],
+        how="left",
+    )
+    summary = summary.merge(risk[[*SERIES_KEYS, "supply_risk"]], on=SERIES_KEYS, how="left")
+    zone_rows = dep[dep["member"] == ZONE]
+    summary = summary.merge(
+        gpr.loc[gpr["member"] == ZONE, ["mineral_id", "stage", "year", "geopolrisk"]],
+        on=["mineral_id", "stage", "year"],
+        how="left",
+    ).merge(
+        zone_rows[["mineral_id", "stage", "year", "imports_content_coverage"]].rename(
+            columns={"imports_content_coverage": "trade_content_coverage"}
+        ),
+        on=["mineral_id", "stage", "year"],
+        how="left",
+    )
+    summary = (
+        summary.rename(columns={"mineral_id": "mineral"})
+        .sort_values(["mineral", "stage", "product"])
+        .reset_index(drop=True)[SUMMARY_COLUMNS]
+    )
+
+    members = dep.merge(
+        gpr[["mineral_id", "stage", "year", "member", "geopolrisk"]],
+        on=["mineral_id", "stage", "year", "member"],
+        how="left",
+    ).rename(columns={"mineral_id": "mineral", "china_import_share_value": "china_import_share"})[
+        MEMBER_COLUMNS
+    ]
+    country = shares.rename(columns={"mineral_id": "mineral"})[
+        [
+            "source",
+            "mineral",
+            "stage",
+            "product",
+            "year",
+            "country",
+            "quantity_t",
+            "share",
+            "status",
+        ]
+    ]
+    trend = members.loc[
+        members["member"] != ZONE, ["member", "mineral", "stage", "year", "china_import_share"]
+    ]
+    res = reserves.rename(
+        columns={"mineral_id": "mineral", "rival_reserves_share": "china_reserves_share"}
+    )[["mineral", "product", "year", "zone_reserves_share", "china_reserves_share"]]
+    return Assessment(
+        zone=zone,
+        year=year,
+        summary=summary,
+        members=members.reset_index(drop=True),
+        country_shares=country.reset_index(drop=True),
+        china_import_trend=trend.reset_index(drop=True),
+        reserves=res.reset_index(drop=True),
+        sources=network.default_sources().rename(columns={"mineral_id": "mineral"}),
+    )
+
+
+def _plain(value: Any) -> Any:
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, (float, np.floating)):
+        return None if np.isnan(value) else float(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    return value
+
+
+def summary_records(result: Assessment) -> list[dict[str, Any]]:
+    """The JSON output of ``friendshore assess``: one record per mineral × stage × product.
+
+    Keys: the :data:`SUMMARY_COLUMNS` except the coverage counts, which are
+    grouped under ``coverage`` (``production_share_known``, ``countries``,
+    ``withheld``, ``missing``, ``trade_content_coverage``), and ``members``: a
+    list of ``member, import_reliance, china_import_share, intra_zone_share,
+    import_hhi, geopolrisk`` for every member of the zone (the record's year).
+    Shares are fractions 0–1, HHI 0–10,000, ``null`` where not computable.
+    See docs/assessment.md for the schema.
+    """
+    member_keys = [
+        "member",
+        "import_reliance",
+        "china_import_share",
+        "intra_zone_share",
+        "import_hhi",
+        "geopolrisk",
+    ]
+    members = result.members[result.members["member"] != ZONE]
+    by_key = {
+        key: [
+            {k: _plain(v) for k, v in zip(member_keys, row, strict=True)}
+            for row in group[member_keys].itertuples(index=False, name=None)
+        ]
+        for key, group in members.groupby(["mineral", "stage", "year"])
+    }
+    out: list[dict[str, Any]] = []
+    for raw in result.summary.to_dict("records"):
+        rec = {str(k): v for k, v in raw.items()}
+        coverage = {
+            "production_share_known": _plain(rec.pop("coverage")),
+            "countries": _plain(rec.pop("n_countries")),
+            "withheld": _plain(rec.pop("n_withheld")),
+            "missing": _plain(rec.pop("n_missing")),
+            "trade_content_coverage": _plain(rec.pop("trade_content_coverage")),
+        }
+        record = {k: _plain(v) for k, v in rec.items()}
+        record["product"] = record["product"] or None
+        record["coverage"] = coverage
+        # Every member is listed; its figures are null where there is no trade data.
+        record["members"] = by_key.get(
+            (rec["mineral"], rec["stage"], rec["year"]),
+            [dict.fromkeys(member_keys[1:], None) | {"member": m} for m in result.zone.members],
+        )
+        out.append(record)
+    return out
+
+
+def concentration_table(
+    network: SupplyNetwork, *, mineral: str, stage: str, year: int | None = None
+) -> pd.DataFrame:
+    """Per-country shares and HHI of one mineral and stage (default source, latest year)."""
+    rows, totals = network.default_production()
+    selected = rows[(rows["mineral_id"] == mineral) & (rows["stage"] == stage)]
+    if selected.empty:
+        known = sorted(set(rows["mineral_id"]))
+        raise InputError(
+            f"no production data for mineral {mineral!r} at stage {stage!r}; "
+            f"minerals with data: {', '.join(known)}"
+        )
+    year = year if year is not None else int(selected["year"].max())
+    return country_shares(
+        rows, totals, series={"mineral_id": mineral, "stage": stage, "year": year}
+    )
+
+
+def dependence_table(
+    network: SupplyNetwork,
+    zone: Zone,
+    *,
+    member: str,
+    mineral: str,
+    year: int | None = None,
+) -> pd.DataFrame:
+    """One member's (or the zone's) dependence for one mineral, per stage and year."""
+    rows, totals = network.default_production()
+    trade = network.trade[network.trade["mineral_id"] == mineral]
+    if trade.empty:
+        raise InputError(f"no trade data for mineral {mineral!r}")
+    dep = import_dependence(trade, rows, zone, totals=totals)
+    dep = dep[dep["member"] == member]
+    if year is not None:
+        dep = dep[dep["year"] == year]
+    cols = [
+        "mineral_id",
+        "stage",
+        "year",
+        "member",
+        "imports_value_usd",
+        "exports_value_usd",
+        "imports_t",
+        "exports_t",
+        "production_t",
+        "import_reliance",
+        "import_reliance_note",
+        "china_import_share_value",
+        "china_import_share_qty",
+        "intra_zone_share",
+        "import_hhi",
+    ]
+    return dep[cols].sort_values(["stage", "year"]).reset_index(drop=True)
+
+
+def supply_risk_table(
+    network: SupplyNetwork, zone: Zone, *, mineral: str, year: int | None = None
+) -> pd.DataFrame:
+    """Supply risk (JRC) and the zone's GeoPolRisk for one mineral, per stage and year."""
+    rows, totals = network.default_production()
+    shares = production_shares(rows, totals)
+    if not (shares["mineral_id"] == mineral).any():
+        raise InputError(f"no production data for mineral {mineral!r}")
+    dep = import_dependence(network.trade, rows, zone, totals=totals)
+    sourcing = zone_sourcing(network.trade, rows, zone, totals=totals)
+    risk = supply_risk(shares, sourcing, network.governance, network.recycling, dep, zone)
+    gpr = geopolrisk(shares, network.trade, network.governance, zone, totals=totals)
+    zone_gpr = gpr.loc[(gpr["member"] == ZONE) & (gpr["mineral_id"] == mineral)]
+    out = risk[risk["mineral_id"] == mineral].merge(
+        zone_gpr[["stage", "year", "geopolrisk"]], on=["stage", "year"], how="left"
+    )
+    if year is not None:
+        out = out[out["year"] <= year]
+    return out.sort_values(["stage", "product", "year"]).reset_index(drop=True)
+
+
+#: Metrics compared by :func:`membership_change`.
+MEMBERSHIP_METRICS: list[str] = [
+    "zone_production_share",
+    "zone_reserves_share",
+    "zone_self_sufficiency",
+    "supply_risk",
+    "geopolrisk",
+]
+
+
+def membership_change(
+    network: SupplyNetwork, zone: Zone, *, candidate: str, year: int | None = None
+) -> pd.DataFrame:
+    """What changes for each metric, mineral and stage if ``candidate`` joins ``zone``.
+
+    Returns one row per mineral × stage × product × metric with ``before``,
+    ``after`` and ``change`` (after − before); rows where neither value is known
+    are left out.
+    """
+    before = assess(network, zone, year=year).summary
+    after = assess(network, zone.with_member(candidate), year=year).summary
+    keys = ["mineral", "stage", "product", "year"]
+    long = []
+    for name, frame in (("before", before), ("after", after)):
+        melted = frame.melt(id_vars=keys, value_vars=MEMBERSHIP_METRICS, var_name="metric")
+        long.append(melted.rename(columns={"value": name}))
+    out = long[0].merge(long[1], on=[*keys, "metric"], how="outer")
+    out = out[out["before"].notna() | out["after"].notna()].copy()
+    out["change"] = out["after"] - out["before"]
+    out.insert(0, "candidate", candidate)
+    return out.sort_values(["metric", "mineral", "stage", "product"]).reset_index(drop=True)

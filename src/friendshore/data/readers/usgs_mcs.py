@@ -32,7 +32,16 @@ Cleaning rules (every one is exercised by the bundled files):
 - Units come from the column name: ``kg``, ``t``, ``kt`` and ``Mt`` (also written
   ``mt`` and ``mmt``) convert to tonnes; ``mct`` (million carats), ``kct``
   (thousand carats) and ``mcm`` (million cubic metres) are kept with
-  ``quantity_t`` NULL.
+  ``quantity_t`` NULL. Where a row's notes for the measure state the unit in
+  words ("Units are thousand metric tons, gross weight…", "Metric tons, gross
+  weight.", "Crude ore, million metric tons.") and that contradicts the column
+  name, the note wins: MCS2023 chromium heads its production ``Prod_t_*`` while
+  every note says thousand metric tons (MCS2024 writes ``Prod_kt_*`` for the
+  same series). The row's ``note`` says so and a ``checks`` row
+  (:data:`CHECK_UNIT_FROM_NOTE`, ``mismatch``) names file and column. Only the
+  notes column of the row's own measure counts, a sentence naming another
+  measure ("reserves were 22,000 tons") is not a unit statement, and neither is
+  a quantity ("more than 11,000,000 thousand metric tons").
 - Stacked series: the PGM file's platinum and palladium rows become minerals
   ``platinum`` and ``palladium``; other files stack products (ilmenite / rutile,
   bauxite / alumina, usable ore / iron content …) recorded in ``product``. The
@@ -101,6 +110,8 @@ BUNDLED_CRITICAL: Final[tuple[tuple[str, ...], ...]] = (
 CRITICAL_LIST_YEARS: Final = (2018, 2022, 2025)
 #: Check name of the world-total reconciliation in ``checks``.
 CHECK_WORLD_TOTAL: Final = "usgs_world_total"
+#: Check name of a unit taken from a row's notes against its column name.
+CHECK_UNIT_FROM_NOTE: Final = "unit from note"
 
 Measure = Literal["production", "capacity", "reserves"]
 Kind = Literal["country", "world", "other"]
@@ -127,6 +138,34 @@ _VALUE_COLUMN = re.compile(
     r"(?:_(?P<est>est))?(?:_(?P<year>\d{4}))?",
     re.IGNORECASE,
 )
+#: Units named in words in a notes cell, longest phrases first.
+_NOTE_UNIT_PHRASES: Final[tuple[tuple[str, str], ...]] = (
+    (r"thousand\s+(?:metric\s+tons?|tonnes)", "kt"),
+    (r"million\s+(?:metric\s+tons?|tonnes)", "Mt"),
+    (r"metric\s+tons?|tonnes", "t"),
+    (r"kilograms?", "kg"),
+    (r"thousand\s+carats", "kct"),
+    (r"million\s+carats", "mct"),
+    (r"million\s+cubic\s+met(?:er|re)s", "mcm"),
+)
+_NOTE_UNIT = "(?P<phrase>" + "|".join(p for p, _ in _NOTE_UNIT_PHRASES) + ")"
+#: A sentence of a notes cell that states the unit of the row's figures:
+#: "Units are thousand metric tons, gross weight, of marketable chromite ore",
+#: "Metric tons contained beryllium…", "Thousand metric tons, ZrO2 content",
+#: "Crude iron ore, million metric tons". A number before the unit makes it a
+#: quantity ("reserves were 1.7 million tons"), not a unit statement.
+_UNIT_STATEMENT = re.compile(
+    r"(?:(?:units?\s+(?:are|is)|data\s+are\s+in|in)\s+)?" + _NOTE_UNIT + r"(?:[\s,;(].*)?"
+    r"|[a-z][^\d,.;]*,\s*" + _NOTE_UNIT.replace("phrase", "phrase2") + r"(?:[\s,;(].*)?",
+    re.IGNORECASE | re.DOTALL,
+)
+#: Words that show a sentence is about another measure than the one read.
+_OTHER_MEASURE: Final[dict[Measure, re.Pattern[str]]] = {
+    "production": re.compile(r"(?i)\breserves?\b|\bcapacit(?:y|ies)\b"),
+    "capacity": re.compile(r"(?i)\breserves?\b"),
+    "reserves": re.compile(r"(?i)\bproduc(?:tion|ed)\b|\bcapacit(?:y|ies)\b"),
+}
+_SENTENCE_END = re.compile(r"\.(?:\s+(?=[A-Z0-9\"“])|\s*$)")
 _NOTES_COLUMN = re.compile(r"(?P<measure>prod|cap|reserves)_notes?", re.IGNORECASE)
 #: Product named by a column qualifier (``Reserves_ore_K2O_equiv_kt``).
 _QUALIFIER_PRODUCTS: Final[dict[str, str]] = {
@@ -271,6 +310,63 @@ def parse_usgs_value(
     if _TEXT_MISSING.fullmatch(s):
         return UsgsValue(None, "missing", note=s)
     raise DataError(f"not a number: {s!r}", file=file, line=line, field=field)
+
+
+def parse_note_unit(
+    note: str,
+    *,
+    measure: Measure,
+    file: str | Path | None = None,
+    line: int | None = None,
+    field: str | None = None,
+) -> str | None:
+    """The unit that a notes cell states in words for the row's figures, if any.
+
+    Each sentence is tried on its own; one that starts with a unit ("Metric tons,
+    gross weight."), says "Units are …" or is a short label followed by a unit
+    ("Crude ore, million metric tons.") states the unit. A sentence that names
+    another measure than ``measure`` ("Joint Ore Reserves Committee-compliant
+    reserves were 22,000 tons" in a production note) or gives a quantity is
+    ignored.
+
+    Parameters
+    ----------
+    note
+        The notes cell(s) of the row for this measure.
+    measure
+        ``"production"``, ``"capacity"`` or ``"reserves"``: the measure the
+        figures are read for.
+    file, line, field
+        Where the note is, for the error message.
+
+    Returns
+    -------
+    str or None
+        A unit of :data:`UNITS` (``"kt"``, ``"t"``, ``"Mt"``, ``"kg"``, ``"kct"``,
+        ``"mct"``, ``"mcm"``), or ``None`` when the note states none.
+
+    Raises
+    ------
+    DataError
+        If the note states two different units for the same figures.
+    """
+    found: dict[str, str] = {}
+    for part in _SENTENCE_END.split(_clean(note)):
+        sentence = part.strip()
+        m = _UNIT_STATEMENT.fullmatch(sentence)
+        if m is None or _OTHER_MEASURE[measure].search(sentence):
+            continue
+        phrase = re.sub(r"\s+", " ", (m["phrase"] or m["phrase2"]).lower())
+        unit = next(u for p, u in _NOTE_UNIT_PHRASES if re.fullmatch(p, phrase))
+        found.setdefault(unit, phrase)
+    if len(found) > 1:
+        raise DataError(
+            "the notes state more than one unit (" + ", ".join(found.values()) + ")",
+            file=file,
+            line=line,
+            field=field,
+        )
+    return next(iter(found), None)
 
 
 # --------------------------------------------------------------------------- labels
@@ -498,6 +594,8 @@ class _Record:
     field: str
     world_note: str = ""
     qualifier: str | None = None
+    #: The column name's unit when the row's note overrode it.
+    header_unit: str | None = None
 
     @property
     def quantity_t(self) -> float | None:
@@ -734,9 +832,22 @@ def _world_records(table: _Table, *, key: str, edition: int) -> list[_Record]:
             if measure == "capacity" and "capacity" not in notes and not has_production:
                 notes_measure = "production"
             measure_note = ""
+            unit = col.unit
+            header_unit: str | None = None
+            unit_note: str | None = None
             if notes_measure in notes:
                 at = notes[notes_measure]
                 measure_note = " ".join([row[at], *(row[i] for i in extra_notes[at])])
+                stated = parse_note_unit(
+                    measure_note,
+                    measure=measure,
+                    file=table.file,
+                    line=line,
+                    field=table.header[at],
+                )
+                if stated is not None and stated != col.unit:
+                    unit, header_unit = stated, col.unit
+                    unit_note = f"unit {stated} per the file's note; column header says {col.unit}"
             product = col.product or type_product
             combined_note = None
             combined = COMBINED.get((key, product or ""))
@@ -773,15 +884,16 @@ def _world_records(table: _Table, *, key: str, edition: int) -> list[_Record]:
                     base_label=base_label.casefold(),
                     year=year,
                     quantity=value.quantity,
-                    unit=col.unit,
+                    unit=unit,
                     basis=basis,
                     status=status,
                     bound=value.bound,
-                    note=_join(label.qualifier, combined_note, value.note, measure_note),
+                    note=_join(label.qualifier, combined_note, value.note, unit_note, measure_note),
                     line=line,
                     field=col.name,
                     world_note=f"{raw_label} {measure_note}",
                     qualifier=label.qualifier,
+                    header_unit=header_unit,
                 )
             )
     _check_duplicates(records, table.file)
@@ -952,6 +1064,58 @@ def _world_checks(records: list[_Record], *, release: str, file: str) -> list[di
     return out
 
 
+def _lines(numbers: Iterable[int]) -> str:
+    """``2-9, 12`` for the lines 2, 3, …, 9 and 12."""
+    runs: list[list[int]] = []
+    for n in sorted(set(numbers)):
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    return ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
+
+
+def _rows(n: int) -> str:
+    return f"{n} row" if n == 1 else f"{n} rows"
+
+
+def _unit_checks(records: list[_Record], *, release: str, file: str) -> list[dict[str, object]]:
+    """One ``mismatch`` row per value column whose unit a row's note overrode."""
+    by_column: dict[tuple[str, str, str], list[_Record]] = defaultdict(list)
+    for r in records:
+        by_column[(r.field, r.measure, r.mineral_id)].append(r)
+    out: list[dict[str, object]] = []
+    for (field, measure, mineral), rows in by_column.items():
+        fixed = [r for r in rows if r.header_unit is not None]
+        if not fixed:
+            continue
+        header = fixed[0].header_unit
+        units = sorted({r.unit for r in fixed})
+        stated = ", ".join(units)
+        detail = (
+            f"column {field} says {header}, the notes of {_rows(len(fixed))} "
+            f"(lines {_lines(r.line for r in fixed)}) say {stated}: read as {stated}"
+        )
+        kept = [r for r in rows if r.header_unit is None]
+        if kept:
+            detail += (
+                f"; {_rows(len(kept))} without that note (lines "
+                f"{_lines(r.line for r in kept)}) keep {header}"
+            )
+        out.append(
+            _check(
+                release,
+                f"{measure} {mineral} {field}, {file}",
+                expected=None,
+                actual=None,
+                status="mismatch",
+                detail=detail,
+                name=CHECK_UNIT_FROM_NOTE,
+            )
+        )
+    return out
+
+
 def _check(
     release: str,
     subject: str,
@@ -960,9 +1124,10 @@ def _check(
     actual: float | None,
     status: str,
     detail: str,
+    name: str = CHECK_WORLD_TOTAL,
 ) -> dict[str, object]:
     return {
-        "check_name": CHECK_WORLD_TOTAL,
+        "check_name": name,
         "source": SOURCE,
         "release": release,
         "subject": subject,
@@ -1040,7 +1205,9 @@ def _frames(records: list[_Record], *, release: str, file: str) -> dict[str, pd.
             row.update(measure=r.measure, stage=r.stage, kind=r.kind)
             tables["aggregates"].append(row)
     out = {name: _typed(name, rows) for name, rows in tables.items()}
-    out["checks"] = _typed("checks", _world_checks(records, release=release, file=file))
+    checks = _unit_checks(records, release=release, file=file)
+    checks += _world_checks(records, release=release, file=file)
+    out["checks"] = _typed("checks", checks)
     return out
 
 

@@ -111,7 +111,7 @@ CRITICAL_LIST_YEARS: Final = (2018, 2022, 2025)
 #: Check name of the world-total reconciliation in ``checks``.
 CHECK_WORLD_TOTAL: Final = "usgs_world_total"
 #: Check name of a unit taken from a row's notes against its column name.
-CHECK_UNIT_FROM_NOTE: Final = "unit from note"
+CHECK_UNIT_FROM_NOTE: Final = "usgs_unit_from_note"
 
 Measure = Literal["production", "capacity", "reserves"]
 Kind = Literal["country", "world", "other"]

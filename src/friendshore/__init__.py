@@ -7,6 +7,7 @@ The library gives the same functions the CLI calls::
     fs.build_store()                      # from the bundled data
     fs.sql("SELECT * FROM production_latest WHERE mineral_id = 'rare_earths'")
     fs.minerals()
+    fs.assess().summary                   # the zone dependency assessment
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ from friendshore.data.store import (
     store_status,
 )
 from friendshore.data.store import query as _query
+from friendshore.metrics.assessment import Assessment
+from friendshore.metrics.assessment import assess as _assess
+from friendshore.model.supply import SupplyNetwork
+from friendshore.model.zone import Zone, default_zone
 
 __version__ = "0.1.0"
 
@@ -43,12 +48,23 @@ def sql(query: str, *, store: Path | None = None) -> pd.DataFrame:
     return _query(store or default_store_path(), query)
 
 
+def assess(
+    zone: Zone | Path | None = None, *, year: int | None = None, store: Path | None = None
+) -> Assessment:
+    """Assess a zone (default: USA, MEX, EU27, JPN) on the store; see docs/assessment.md."""
+    if not isinstance(zone, Zone):
+        zone = Zone.load(zone) if zone is not None else default_zone()
+    network = SupplyNetwork.from_store(store or default_store_path())
+    return _assess(network, zone, year=year)
+
+
 def minerals() -> pd.DataFrame:
     """Return the mineral catalog."""
     return read_minerals()
 
 
 __all__ = [
+    "Assessment",
     "BuildReport",
     "DataError",
     "FriendshoreError",
@@ -58,6 +74,8 @@ __all__ = [
     "TableStatus",
     "UnknownCountryError",
     "ValidationError",
+    "Zone",
+    "assess",
     "build_store",
     "default_store_path",
     "import_baci",

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import friendshore as fs
 from friendshore.metrics.assessment import (
     MEMBERSHIP_METRICS,
     SUMMARY_COLUMNS,
@@ -138,3 +139,8 @@ def test_membership_of_australia_raises_zone_shares(network: SupplyNetwork) -> N
     # Australia mined 86,000 t of the world's 180,000 t of lithium in 2023 (MCS 2024)
     assert lithium["change"] == pytest.approx(86_000 / 180_000, abs=0.01)
     assert (change.loc[change["metric"] == "zone_production_share", "change"].dropna() >= 0).all()
+
+
+def test_library_entry_point_matches(store_path: Path, result: Assessment) -> None:
+    again = fs.assess(store=store_path)
+    pd.testing.assert_frame_equal(again.summary, result.summary)

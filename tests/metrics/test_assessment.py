@@ -144,3 +144,19 @@ def test_membership_of_australia_raises_zone_shares(network: SupplyNetwork) -> N
 def test_library_entry_point_matches(store_path: Path, result: Assessment) -> None:
     again = fs.assess(store=store_path)
     pd.testing.assert_frame_equal(again.summary, result.summary)
+
+
+def test_usgs_and_iea_are_both_shown_where_they_overlap(result: Assessment) -> None:
+    comp = result.source_comparison
+    copper = comp[(comp["mineral"] == "copper") & (comp["stage"] == "processing")]
+    copper = copper[copper["year"] == 2023].set_index("source")
+    assert set(copper.index) == {"USGS MCS", "IEA CMDE"}
+    assert copper.loc["USGS MCS", "default"]
+    assert not copper.loc["IEA CMDE", "default"]
+    # USGS MCS 2024: 27 Mt of refined copper; IEA 2024 edition: 26,336 kt
+    assert copper.loc["USGS MCS", "world_quantity_t"] == 27_000_000
+    assert copper.loc["IEA CMDE", "world_quantity_t"] == pytest.approx(26_336_200)
+    # the IEA lists only top producers: China absent from cobalt mining is unknown, not 0
+    cobalt = comp[(comp["mineral"] == "cobalt") & (comp["stage"] == "mining")]
+    iea = cobalt[(cobalt["source"] == "IEA CMDE") & (cobalt["year"] == 2023)]
+    assert iea["china_share"].isna().all()

@@ -102,6 +102,10 @@ class Assessment:
         the latest reserves year up to ``year``.
     sources
         The source used per mineral and stage, the alternatives and why.
+    source_comparison
+        Where several sources cover the same mineral, stage and year (USGS and
+        IEA): each source's ``world_quantity_t``, ``china_share``, ``top3_share``
+        and whether it is the ``default``.
     """
 
     zone: Zone
@@ -112,6 +116,7 @@ class Assessment:
     china_import_trend: pd.DataFrame
     reserves: pd.DataFrame
     sources: pd.DataFrame
+    source_comparison: pd.DataFrame
 
 
 def _latest(frame: pd.DataFrame, keys: list[str], year: int) -> pd.DataFrame:
@@ -119,6 +124,40 @@ def _latest(frame: pd.DataFrame, keys: list[str], year: int) -> pd.DataFrame:
     frame = frame[frame["year"] <= year]
     last = frame.groupby(keys, dropna=False)["year"].transform("max")
     return frame[frame["year"] == last]
+
+
+def compare_sources(network: SupplyNetwork, *, rival: str = "CHN") -> pd.DataFrame:
+    """Each source's figures where several cover the same mineral, stage and year.
+
+    Returns ``mineral, stage, product, year, source, release, world_quantity_t,
+    china_share, top3_share, coverage, default`` (``default``: the source the
+    assessment uses, see :meth:`SupplyNetwork.default_sources`).
+    """
+    conc = concentration(network.production, network.production_totals, rival=rival)
+    n_sources = conc.groupby(["mineral_id", "stage", "year"])["source"].transform("nunique")
+    both = conc[n_sources > 1]
+    chosen = network.default_sources()[["mineral_id", "stage", "source"]].assign(default=True)
+    out = both.merge(chosen, on=["mineral_id", "stage", "source"], how="left")
+    out["default"] = out["default"].fillna(False).astype(bool)
+    cols = [
+        "mineral_id",
+        "stage",
+        "product",
+        "year",
+        "source",
+        "release",
+        "world_quantity_t",
+        "china_share",
+        "top3_share",
+        "coverage",
+        "default",
+    ]
+    return (
+        out[cols]
+        .rename(columns={"mineral_id": "mineral"})
+        .sort_values(["mineral", "stage", "year", "source", "product"])
+        .reset_index(drop=True)
+    )
 
 
 def latest_year(network: SupplyNetwork) -> int:
@@ -236,6 +275,7 @@ def assess(
         china_import_trend=trend.reset_index(drop=True),
         reserves=res.reset_index(drop=True),
         sources=network.default_sources().rename(columns={"mineral_id": "mineral"}),
+        source_comparison=compare_sources(network, rival=rival),
     )
 
 

@@ -373,10 +373,31 @@ def _sources_section(assessment: Assessment, mineral_names: Mapping[str, str]) -
             mineral=figures.mineral_labels(sources.assign(product=""), mineral_names)
         )
     table = _table(sources, {c: (c.replace("_", " "), _text) for c in sources.columns})
+    latest = assessment.source_comparison
+    latest = latest[latest["year"] == latest.groupby(["mineral", "stage"])["year"].transform("max")]
+    comparison = _table(
+        latest,
+        {
+            "mineral": ("mineral", _text),
+            "stage": ("stage", _text),
+            "product": ("product", _text),
+            "year": ("year", _text),
+            "source": ("source", _text),
+            "release": ("release", _text),
+            "world_quantity_t": ("world (t)", _number),
+            "china_share": ("China share", _share),
+            "top3_share": ("top-3 share", _share),
+            "coverage": ("known", _coverage),
+            "default": ("used by default", lambda v: "yes" if v else "no"),
+        },
+        numeric=frozenset({"world_quantity_t", "china_share", "top3_share", "coverage"}),
+    )
     return (
         "<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in notes) + "</ul>"
         f"<details><summary>Source used for each mineral and stage ({len(sources)} rows), "
         f"the alternatives and why</summary>{table}</details>"
+        "<details open><summary>Where USGS and the IEA both cover a stage: both figures "
+        f"(latest common year)</summary>{comparison}</details>"
     )
 
 

@@ -1,0 +1,1 @@
+"""Disruption scenarios: shocks, propagation through the trade network, zone response."""

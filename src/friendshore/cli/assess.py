@@ -9,7 +9,7 @@ import pandas as pd
 import typer
 
 from friendshore._core.errors import ValidationError
-from friendshore._core.types import OutputFormat
+from friendshore._core.types import OutputFormat, Stage
 from friendshore.cli.common import FormatOption, StoreOption, handle_errors, resolve_store
 from friendshore.cli.output import emit_frame, emit_json, stderr
 from friendshore.metrics import assessment
@@ -132,15 +132,17 @@ def concentration_command(
     mineral: Annotated[
         str, typer.Option("--mineral", help="Mineral id (see `friendshore minerals`).")
     ],
-    stage: Annotated[str, typer.Option("--stage", help="mining or processing.")] = "mining",
+    stage: Annotated[
+        Stage, typer.Option("--stage", help="Supply-chain stage.", case_sensitive=False)
+    ] = Stage.MINING,
     year: YearOption = None,
     store_path: StoreOption = None,
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Per-country shares of world production and the HHI for one mineral and stage."""
     network = SupplyNetwork.from_store(resolve_store(store_path))
-    frame = assessment.concentration_table(network, mineral=mineral, stage=stage, year=year)
-    emit_frame(frame, fmt, title=f"{mineral} {stage}: shares of world production")
+    frame = assessment.concentration_table(network, mineral=mineral, stage=stage.value, year=year)
+    emit_frame(frame, fmt, title=f"{mineral} {stage.value}: shares of world production")
 
 
 @metrics_app.command("dependence")

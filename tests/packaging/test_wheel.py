@@ -25,7 +25,7 @@ def test_wheel_contains_every_data_file(tmp_path: Path) -> None:
     data_dir = package_data_dir()
     expected = {
         "friendshore/data/" + str(p.relative_to(data_dir)).replace("\\", "/")
-        for sub in ("bundled", "concordances", "schema")
+        for sub in ("bundled", "concordances", "schema", "scenarios", "zones")
         for p in (data_dir / sub).rglob("*")
         if p.is_file()
     }

@@ -12,6 +12,7 @@ import typer
 
 from friendshore._core.types import OutputFormat
 from friendshore.cli import data as data_cli
+from friendshore.cli import scenario as scenario_cli
 from friendshore.cli.assess import assess_command, metrics_app
 from friendshore.cli.common import FormatOption, StoreOption, handle_errors, resolve_store
 from friendshore.cli.output import emit_frame
@@ -26,6 +27,7 @@ app = typer.Typer(
 )
 app.add_typer(data_cli.app, name="data")
 app.add_typer(metrics_app, name="metrics")
+app.add_typer(scenario_cli.app, name="scenario")
 app.command("assess")(assess_command)
 
 

@@ -1,0 +1,430 @@
+"""Scenario files: the pydantic model of a disruption scenario (also the API body).
+
+A scenario is a dated measure (an export restriction, a production loss, a
+by-product link) and the zone's response (sharing, re-routing, stockpiles,
+demand response). :func:`load_scenario` reads a YAML file or a shipped scenario
+by id and validates it against the bundled catalogs; errors name the file, the
+line and the field. :meth:`Scenario.cuts` turns it into the plain records the
+propagation engine takes (:mod:`friendshore.scenarios.cuts`), blocs expanded to
+countries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import pandas as pd
+import pydantic
+from pydantic import AfterValidator, BeforeValidator, Field
+
+from friendshore._core.errors import DataError, InputError
+from friendshore._core.types import ISO3, Stage
+from friendshore.data.catalog import read_hs_concordance, read_minerals
+from friendshore.data.countries import country_resolver
+from friendshore.data.scenario_files import (
+    ScenarioDocument,
+    read_scenario_file,
+    shipped_scenario_paths,
+)
+from friendshore.model.zone import expand
+from friendshore.scenarios.cuts import ByProductLink, ExportCut, ProductionCut
+
+__all__ = [
+    "ByProduct",
+    "ExportRestriction",
+    "ProductionLoss",
+    "Response",
+    "Scenario",
+    "Shock",
+    "Stockpile",
+    "list_scenarios",
+    "load_scenario",
+    "scenario_ids",
+]
+
+
+# --- field checks against the bundled catalogs -------------------------------------------
+
+
+@cache
+def _mineral_ids() -> frozenset[str]:
+    return frozenset(read_minerals()["mineral_id"])
+
+
+@cache
+def _hs6_minerals() -> dict[str, str | None]:
+    hs = read_hs_concordance()
+    return {
+        str(code): (None if pd.isna(mineral) else str(mineral))
+        for code, mineral in zip(hs["hs6"], hs["mineral_id"], strict=True)
+    }
+
+
+def _check_country(code: str) -> str:
+    """A known ISO3 country code (upper-cased), not a bloc."""
+    text = code.strip().upper()
+    iso3 = country_resolver().resolve(text)
+    if iso3 is None or iso3 != text:
+        hint = f" (did you mean {iso3}?)" if iso3 else ""
+        raise ValueError(f"unknown country {code!r}: give an ISO 3166 alpha-3 code{hint}")
+    return text
+
+
+def _check_country_or_bloc(code: str) -> str:
+    """A known ISO3 country code or a bloc of ``blocs.csv`` (EU27, G7, OECD, USMCA)."""
+    text = code.strip().upper()
+    try:
+        expand(text)
+    except DataError as exc:
+        raise ValueError(f"unknown country or bloc: {exc.message}") from None
+    return text
+
+
+def _check_mineral(mineral: str) -> str:
+    """A mineral id of the catalog (``friendshore minerals``)."""
+    text = mineral.strip().lower()
+    if text not in _mineral_ids():
+        raise ValueError(
+            f"unknown mineral {mineral!r}: use a catalog id (`friendshore minerals`), "
+            "e.g. graphite, gallium, rare_earths"
+        )
+    return text
+
+
+def _hs6_text(value: Any) -> Any:
+    """YAML reads ``250410`` as an integer: take it as the six-digit code."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:06d}"
+    return value
+
+
+def _check_hs6(code: str) -> str:
+    """An HS6 code of the concordance mapped to a catalog mineral."""
+    text = code.strip()
+    known = _hs6_minerals()
+    if text not in known:
+        raise ValueError(
+            f"unknown HS6 code {code!r}: not in the bundled HS concordance "
+            "(concordances/hs_concordance.csv)"
+        )
+    if known[text] is None:
+        raise ValueError(f"HS6 code {text} is in the concordance but not mapped to a mineral")
+    return text
+
+
+Country = Annotated[str, AfterValidator(_check_country)]
+CountryOrBloc = Annotated[str, AfterValidator(_check_country_or_bloc)]
+MineralId = Annotated[str, AfterValidator(_check_mineral)]
+HS6Code = Annotated[str, BeforeValidator(_hs6_text), AfterValidator(_check_hs6)]
+Share = Annotated[float, Field(ge=0, le=1, description="fraction, 0-1")]
+
+
+class _Base(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
+
+
+# --- shocks ------------------------------------------------------------------------------
+
+
+class ExportRestriction(_Base):
+    """``country`` cuts ``share`` (0–1) of its exports of minerals or HS6 codes.
+
+    ``minerals`` selects every HS6 code of those catalog minerals (all stages);
+    ``hs6`` selects codes. Destinations in ``exempt`` (countries or blocs such as
+    EU27: licensed or friendly buyers) are not cut. ``start`` defaults to the
+    scenario's date.
+    """
+
+    type: Literal["export_restriction"] = "export_restriction"
+    country: Country
+    minerals: list[MineralId] = []
+    hs6: list[HS6Code] = []
+    share: Share
+    exempt: list[CountryOrBloc] = []
+    start: dt.date | None = None
+    duration_months: int = Field(12, gt=0)
+
+    @pydantic.model_validator(mode="after")
+    def _something_cut(self) -> ExportRestriction:
+        if not self.minerals and not self.hs6:
+            raise ValueError("an export restriction needs minerals or hs6 codes (or both)")
+        return self
+
+    def summary(self) -> str:
+        """One line: who cuts what, how much, exemptions and duration."""
+        what = ", ".join([*self.minerals, *(f"HS {c}" for c in self.hs6)])
+        exempt = f", exempt {', '.join(self.exempt)}" if self.exempt else ""
+        return (
+            f"{self.country} export restriction: {self.share:.0%} of {what}{exempt}, "
+            f"{self.duration_months} months"
+        )
+
+
+class ProductionLoss(_Base):
+    """``country`` loses ``share`` (0–1) of its output of ``mineral`` at ``stage``."""
+
+    type: Literal["production_loss"] = "production_loss"
+    country: Country
+    mineral: MineralId
+    stage: Stage
+    share: Share
+    start: dt.date | None = None
+    duration_months: int = Field(12, gt=0)
+
+    def summary(self) -> str:
+        """One line: who loses how much of what."""
+        return (
+            f"{self.country} production loss: {self.share:.0%} of {self.mineral} "
+            f"({self.stage.value}), {self.duration_months} months"
+        )
+
+
+class ByProduct(_Base):
+    """A fall of ``host_mineral`` output cuts ``mineral`` output by ``ratio`` of the fall."""
+
+    type: Literal["by_product"] = "by_product"
+    host_mineral: MineralId
+    host_stage: Stage
+    mineral: MineralId
+    stage: Stage
+    ratio: Share = 1.0
+
+    def summary(self) -> str:
+        """One line: the by-product link."""
+        return (
+            f"by-product: {self.mineral} ({self.stage.value}) falls {self.ratio:.0%} of the "
+            f"fall of {self.host_mineral} ({self.host_stage.value})"
+        )
+
+
+Shock = Annotated[ExportRestriction | ProductionLoss | ByProduct, Field(discriminator="type")]
+_SHOCK_TYPES = frozenset({"export_restriction", "production_loss", "by_product"})
+
+
+# --- response ----------------------------------------------------------------------------
+
+
+class Stockpile(_Base):
+    """A member's stock of ``mineral``: ``days`` of its consumption, released by ``release``.
+
+    ``pro_rata`` releases the stock evenly over the disruption; ``all`` makes the
+    whole stock available at once.
+    """
+
+    member: CountryOrBloc
+    mineral: MineralId
+    days: float = Field(ge=0, description="days of consumption")
+    release: Literal["pro_rata", "all"] = "pro_rata"
+
+
+class Response(_Base):
+    """The zone's response: sharing among members, re-routing, stockpiles, demand response."""
+
+    sharing: bool = True
+    rerouting: bool = True
+    stockpiles: list[Stockpile] = []
+    demand_elasticity: float = Field(0.0, le=0, description="price elasticity of demand, <= 0")
+
+
+# --- scenario ----------------------------------------------------------------------------
+
+
+class Scenario(_Base):
+    """A disruption scenario: a dated measure, its shocks and the zone's response.
+
+    ``date`` is the day the measure took effect. ``baseline_year`` (the year
+    whose production and trade are disrupted) defaults to the year before
+    ``date``; a shock's ``start`` defaults to ``date``.
+    """
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80)
+    name: str = Field(min_length=1)
+    description: str = ""
+    date: dt.date
+    source: str = Field(min_length=1, pattern=r"^[^\n]+$", description="one line: URL or citation")
+    baseline_year: int | None = Field(None, ge=1990, le=2100)
+    shocks: list[Shock] = []
+    response: Response = Response()
+
+    @pydantic.model_validator(mode="after")
+    def _defaults(self) -> Scenario:
+        if self.baseline_year is None:
+            object.__setattr__(self, "baseline_year", self.date.year - 1)
+        shocks = [
+            shock.model_copy(update={"start": self.date})
+            if isinstance(shock, ExportRestriction | ProductionLoss) and shock.start is None
+            else shock
+            for shock in self.shocks
+        ]
+        object.__setattr__(self, "shocks", shocks)
+        return self
+
+    @property
+    def year(self) -> int:
+        """The baseline year (``baseline_year``, else the year before ``date``)."""
+        return self.baseline_year if self.baseline_year is not None else self.date.year - 1
+
+    def measure(self) -> str:
+        """One line per scenario: its shocks, or that it has none."""
+        if not self.shocks:
+            return "no direct trade or production shock"
+        return "; ".join(shock.summary() for shock in self.shocks)
+
+    def cuts(self) -> tuple[ExportCut | ProductionCut | ByProductLink, ...]:
+        """Return the shocks as plain records for the engine, blocs expanded to countries."""
+        out: list[ExportCut | ProductionCut | ByProductLink] = []
+        for shock in self.shocks:
+            if isinstance(shock, ExportRestriction):
+                exempt: frozenset[ISO3] = frozenset()
+                for code in shock.exempt:
+                    exempt |= expand(code)
+                out.append(
+                    ExportCut(
+                        exporter=ISO3(shock.country),
+                        share=shock.share,
+                        minerals=tuple(dict.fromkeys(shock.minerals)),
+                        hs6=tuple(dict.fromkeys(shock.hs6)),
+                        exempt=exempt,
+                        months=shock.duration_months,
+                    )
+                )
+            elif isinstance(shock, ProductionLoss):
+                out.append(
+                    ProductionCut(
+                        country=ISO3(shock.country),
+                        mineral=shock.mineral,
+                        stage=shock.stage.value,
+                        share=shock.share,
+                        months=shock.duration_months,
+                    )
+                )
+            else:
+                out.append(
+                    ByProductLink(
+                        host_mineral=shock.host_mineral,
+                        host_stage=shock.host_stage.value,
+                        mineral=shock.mineral,
+                        stage=shock.stage.value,
+                        ratio=shock.ratio,
+                    )
+                )
+        return tuple(out)
+
+    @classmethod
+    def from_document(cls, doc: ScenarioDocument) -> Scenario:
+        """Validate a scenario file as read; errors name the file, line and field."""
+        try:
+            return cls.model_validate(doc.data)
+        except pydantic.ValidationError as exc:
+            raise _file_error(exc, doc) from None
+
+
+def _error_loc(error: Any) -> tuple[str | int, ...]:
+    loc = tuple(error["loc"])
+    # a discriminated union adds the tag after the list index: drop it
+    if len(loc) >= 3 and loc[0] == "shocks" and loc[2] in _SHOCK_TYPES:
+        loc = loc[:2] + loc[3:]
+    if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        loc = (*loc, "type")
+    return loc
+
+
+def _error_message(error: Any) -> str:
+    message = str(error["msg"])
+    if message.startswith("Value error, "):
+        message = message[len("Value error, ") :]
+    if error["type"] == "union_tag_invalid":
+        message = f"unknown shock type: use one of {', '.join(sorted(_SHOCK_TYPES))}"
+    elif error["type"] == "union_tag_not_found":
+        message = f"each shock needs a type: one of {', '.join(sorted(_SHOCK_TYPES))}"
+    elif error["type"] == "missing":
+        message = "required field is missing"
+    elif error["type"] == "extra_forbidden":
+        message = "unknown field (a typo?)"
+    return message
+
+
+def _file_error(exc: pydantic.ValidationError, doc: ScenarioDocument) -> DataError:
+    """The first error, with its file, line and field; the others appended in the message."""
+    errors = exc.errors()
+    located = [(*doc.locate(_error_loc(e)), _error_message(e)) for e in errors]
+    line, field, message = located[0]
+    if len(located) > 1:
+        more = "; ".join(
+            f"line {ln if ln is not None else '?'}, field {fd!r}: {msg}"
+            for ln, fd, msg in located[1:]
+        )
+        message = f"{message} (and {len(located) - 1} more: {more})"
+    return DataError(message, file=doc.path, line=line, field=field or None)
+
+
+# --- loading -----------------------------------------------------------------------------
+
+
+def scenario_ids() -> list[str]:
+    """Return the ids of the scenarios shipped with the package, sorted."""
+    return list(shipped_scenario_paths())
+
+
+def load_scenario(name_or_path: str | Path) -> Scenario:
+    """Load and validate a scenario: a shipped id (``cn-graphite-2023``) or a YAML file.
+
+    Raises
+    ------
+    DataError
+        If the file is malformed or invalid; the message names the file, the line
+        and the field.
+    InputError
+        If ``name_or_path`` is neither a shipped id nor a file; the message lists
+        the shipped ids.
+    """
+    shipped = shipped_scenario_paths()
+    text = str(name_or_path)
+    if not isinstance(name_or_path, Path) and text in shipped:
+        path = shipped[text]
+    else:
+        path = Path(name_or_path)
+        looks_like_file = path.suffix in (".yaml", ".yml") or len(path.parts) > 1
+        if not path.exists() and not looks_like_file:
+            raise InputError(
+                f"unknown scenario {text!r}: give a YAML file or one of {', '.join(shipped)}"
+            )
+    doc = read_scenario_file(path)
+    scenario = Scenario.from_document(doc)
+    if path in shipped.values() and scenario.id != path.stem:
+        raise DataError(
+            f"id {scenario.id!r} differs from the file name {path.stem!r}",
+            file=path,
+            line=doc.lines.get(("id",)),
+            field="id",
+        )
+    return scenario
+
+
+def list_scenarios() -> pd.DataFrame:
+    """Return the shipped scenarios: one row each, by date.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``id``, ``name``, ``date`` (the measure's date), ``baseline_year``,
+        ``measure`` (one-line summary of the shocks) and ``source`` (one line).
+    """
+    rows = []
+    for scenario_id in scenario_ids():
+        scenario = load_scenario(scenario_id)
+        rows.append(
+            {
+                "id": scenario.id,
+                "name": scenario.name,
+                "date": scenario.date,
+                "baseline_year": scenario.year,
+                "measure": scenario.measure(),
+                "source": scenario.source,
+            }
+        )
+    frame = pd.DataFrame(rows, columns=["id", "name", "date", "baseline_year", "measure", "source"])
+    return frame.sort_values(["date", "id"], ignore_index=True)

@@ -43,18 +43,24 @@ from friendshore.model.zone import Zone, default_zone
 __version__ = "0.1.0"
 
 
-def sql(query: str, *, store: Path | None = None) -> pd.DataFrame:
+def sql(query: str, *, store: str | Path | None = None) -> pd.DataFrame:
     """Run a read-only SQL query on the store (default location unless ``store``)."""
-    return _query(store or default_store_path(), query)
+    return _query(Path(store) if store is not None else default_store_path(), query)
 
 
 def assess(
-    zone: Zone | Path | None = None, *, year: int | None = None, store: Path | None = None
+    zone: Zone | str | Path | None = None,
+    *,
+    year: int | None = None,
+    store: str | Path | None = None,
 ) -> Assessment:
-    """Assess a zone (default: USA, MEX, EU27, JPN) on the store; see docs/assessment.md."""
+    """Assess a zone (default: USA, MEX, EU27, JPN) on the store; see docs/assessment.md.
+
+    ``zone`` is a :class:`Zone` or the path of a zone file (TOML).
+    """
     if not isinstance(zone, Zone):
-        zone = Zone.load(zone) if zone is not None else default_zone()
-    network = SupplyNetwork.from_store(store or default_store_path())
+        zone = Zone.load(Path(zone)) if zone is not None else default_zone()
+    network = SupplyNetwork.from_store(Path(store) if store is not None else default_store_path())
     return _assess(network, zone, year=year)
 
 

@@ -128,3 +128,15 @@ def test_metrics_bad_input_exits_2(store_path: Path) -> None:
     )
     assert code == 2
     assert "not a member" in err
+
+
+def test_years_outside_the_data_exit_2(store_path: Path) -> None:
+    for args in (
+        ("assess", "--year", "2050", "--no-report"),
+        ("assess", "--year", "1990", "--no-report"),
+        ("metrics", "dependence", "--member", "USA", "--mineral", "graphite", "--year", "1990"),
+        ("metrics", "supply-risk", "--mineral", "graphite", "--year", "1990"),
+    ):
+        code, _, err = run(store_path, *args)
+        assert code == 2, args
+        assert "the data cover" in err, args

@@ -109,3 +109,15 @@ def test_every_command_has_help_and_is_documented() -> None:
     for name, cmd in commands:
         assert cmd.help, name
         assert f"friendshore {name}" in readme, f"`friendshore {name}` is not in docs/cli.md"
+
+
+def test_error_messages_are_not_parsed_as_markup(store_path: Path) -> None:
+    code, _, err = run("sql", "SELEC [/foo] [bold]", "--store", str(store_path))
+    assert code == 2
+    assert "[/foo]" in err
+
+
+def test_a_file_that_is_not_a_store_exits_2() -> None:
+    code, _, err = run("sql", "SELECT 1", "--store", "/etc/hostname")
+    assert code == 2
+    assert "not a friendshore store" in err

@@ -116,7 +116,10 @@ def assess_command(
         emit_frame(
             ranked_summary(result.summary, critical),
             fmt,
-            title=f"{zone.name}: where the zone depends most on China (up to {result.year})",
+            title=(
+                f"{zone.name}: where the zone depends most on China (critical minerals, "
+                f"ranked by China's share of world output of the stage, up to {result.year})"
+            ),
         )
     if not no_report:
         path = write_report(result, out)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
 
 import typer
+from rich.text import Text
 
 from friendshore._core.errors import FriendshoreError, InputError
 from friendshore._core.types import OutputFormat
@@ -41,6 +42,11 @@ def resolve_store(path: Path | None) -> Path:
     return Path(env) if env else store.default_store_path()
 
 
+def _report(exc: Exception) -> None:
+    # The message is data (file names, user input): never parsed as Rich markup.
+    stderr.print(Text.assemble(("error: ", "bold red"), str(exc)), highlight=False)
+
+
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
     """Turn friendshore errors into a one-line message and exit code 2 (input) or 1."""
 
@@ -49,10 +55,10 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except InputError as exc:
-            stderr.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+            _report(exc)
             raise typer.Exit(2) from exc
         except FriendshoreError as exc:
-            stderr.print(f"[bold red]error:[/] {exc}", highlight=False)
+            _report(exc)
             raise typer.Exit(1) from exc
 
     return wrapper

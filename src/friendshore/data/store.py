@@ -24,7 +24,7 @@ import duckdb
 import pandas as pd
 import platformdirs
 
-from friendshore._core.errors import InputError, StoreError
+from friendshore._core.errors import DataError, InputError, StoreError
 from friendshore.data import catalog, schema
 from friendshore.data.countries import read_blocs, read_countries, read_country_aliases
 from friendshore.data.readers import baci, geodist, iea, usgs_mcs, wgi
@@ -40,7 +40,7 @@ LATEST_VIEWS: Mapping[str, tuple[str, ...]] = {
     "production": ("source", "mineral_id", "stage", "year"),
     "reserves": ("source", "mineral_id", "year"),
     "capacity": ("source", "mineral_id", "year"),
-    "aggregates": ("source", "measure", "mineral_id", "year"),
+    "aggregates": ("source", "measure", "mineral_id", "stage", "year"),
     "trade": ("source", "year"),
     "governance": ("source", "year"),
 }
@@ -96,15 +96,21 @@ def connect(path: Path, *, read_only: bool = True) -> duckdb.DuckDBPyConnection:
     Raises
     ------
     StoreError
-        If there is no store at ``path`` or it cannot be opened.
+        If there is no store at ``path`` or another process holds it.
+    DataError
+        If ``path`` is not a DuckDB file (bad input: exit code 2).
     """
     if not path.exists():
         raise StoreError(f"no store at {path}: run `friendshore data build` first")
     config: dict[str, Any] = {"enable_external_access": False} if read_only else {}
     try:
         return duckdb.connect(str(path), read_only=read_only, config=config)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise StoreError(f"the store at {path} is in use by another process: {exc}") from exc
+        raise DataError(f"not a friendshore store (DuckDB file): {exc}", file=path) from exc
     except duckdb.Error as exc:
-        raise StoreError(f"cannot open the store at {path}: {exc}") from exc
+        raise DataError(f"not a friendshore store (DuckDB file): {exc}", file=path) from exc
 
 
 @contextlib.contextmanager

@@ -18,6 +18,7 @@ from friendshore._core.errors import InputError
 from friendshore.metrics.concentration import concentration, country_shares
 from friendshore.metrics.dependence import (
     ZONE,
+    bargaining_power,
     import_dependence,
     self_sufficiency,
     zone_sourcing,
@@ -47,6 +48,8 @@ SUMMARY_COLUMNS: list[str] = [
     "zone_self_sufficiency",
     "supply_risk",
     "geopolrisk",
+    "zone_import_share",
+    "zone_non_rival_supply_share",
     "coverage",
     "n_countries",
     "n_withheld",
@@ -85,8 +88,8 @@ class Assessment:
         One row per mineral × stage × product: ``mineral, stage, product, year,
         source, world_quantity_t, china_share, top3_share, hhi, hhi_band,
         zone_production_share, zone_reserves_share, zone_self_sufficiency,
-        supply_risk, geopolrisk, coverage`` (shares are fractions 0–1, HHI 0–10,000,
-        NULL where not computable).
+        supply_risk, geopolrisk, zone_import_share, zone_non_rival_supply_share,
+        coverage`` (shares are fractions 0–1, HHI 0–10,000, NULL where not computable).
     members
         One row per mineral × stage × year × member (and ``member = 'zone'``):
         ``mineral, stage, year, member, import_reliance, china_import_share,
@@ -117,6 +120,13 @@ class Assessment:
     reserves: pd.DataFrame
     sources: pd.DataFrame
     source_comparison: pd.DataFrame
+
+
+def check_year(year: int, years: pd.Series, *, what: str) -> None:
+    """Raise :class:`InputError` unless ``year`` lies within the span of ``years``."""
+    first, last = int(years.min()), int(years.max())
+    if not first <= year <= last:
+        raise InputError(f"no {what} for {year}: the data cover {first}-{last}")
 
 
 def _latest(frame: pd.DataFrame, keys: list[str], year: int) -> pd.DataFrame:
@@ -160,12 +170,6 @@ def compare_sources(network: SupplyNetwork, *, rival: str = "CHN") -> pd.DataFra
     )
 
 
-def latest_year(network: SupplyNetwork) -> int:
-    """The latest year with production figures in the default sources."""
-    rows, _ = network.default_production()
-    return int(rows["year"].max())
-
-
 def assess(
     network: SupplyNetwork, zone: Zone, *, year: int | None = None, rival: str = "CHN"
 ) -> Assessment:
@@ -190,8 +194,7 @@ def assess(
     """
     rows, totals = network.default_production()
     year = year if year is not None else int(rows["year"].max())
-    if year < int(rows["year"].min()):
-        raise InputError(f"no production data up to {year}: the data start in {rows['year'].min()}")
+    check_year(year, rows["year"], what="production data")
     shares = production_shares(rows, totals)
     conc = concentration(rows, totals, rival=rival)
     zprod = zone_production_share(shares, zone)
@@ -201,6 +204,7 @@ def assess(
     sourcing = zone_sourcing(network.trade, rows, zone, totals=totals)
     risk = supply_risk(shares, sourcing, network.governance, network.recycling, dep, zone)
     gpr = geopolrisk(shares, network.trade, network.governance, zone, totals=totals)
+    power = bargaining_power(network.trade, shares, zone, rival=rival)
 
     series = [k for k in SERIES_KEYS if k != "year"]
     summary = _latest(conc, series, year)
@@ -222,6 +226,11 @@ def assess(
         how="left",
     )
     summary = summary.merge(risk[[*SERIES_KEYS, "supply_risk"]], on=SERIES_KEYS, how="left")
+    summary = summary.merge(
+        power[[*SERIES_KEYS, "zone_import_share", "zone_non_rival_supply_share"]],
+        on=SERIES_KEYS,
+        how="left",
+    )
     zone_rows = dep[dep["member"] == ZONE]
     summary = summary.merge(
         gpr.loc[gpr["member"] == ZONE, ["mineral_id", "stage", "year", "geopolrisk"]],
@@ -308,7 +317,9 @@ def summary_records(result: Assessment) -> list[dict[str, Any]]:
         "import_hhi",
         "geopolrisk",
     ]
+    order = {m: i for i, m in enumerate(result.zone.members)}
     members = result.members[result.members["member"] != ZONE]
+    members = members.assign(_order=members["member"].map(order)).sort_values("_order")
     by_key = {
         key: [
             {k: _plain(v) for k, v in zip(member_keys, row, strict=True)}
@@ -332,7 +343,7 @@ def summary_records(result: Assessment) -> list[dict[str, Any]]:
         # Every member is listed; its figures are null where there is no trade data.
         record["members"] = by_key.get(
             (rec["mineral"], rec["stage"], rec["year"]),
-            [dict.fromkeys(member_keys[1:], None) | {"member": m} for m in result.zone.members],
+            [{"member": m} | dict.fromkeys(member_keys[1:], None) for m in result.zone.members],
         )
         out.append(record)
     return out
@@ -369,6 +380,8 @@ def dependence_table(
     trade = network.trade[network.trade["mineral_id"] == mineral]
     if trade.empty:
         raise InputError(f"no trade data for mineral {mineral!r}")
+    if year is not None:
+        check_year(year, trade["year"], what=f"trade data for {mineral}")
     dep = import_dependence(trade, rows, zone, totals=totals)
     dep = dep[dep["member"] == member]
     if year is not None:
@@ -401,6 +414,10 @@ def supply_risk_table(
     shares = production_shares(rows, totals)
     if not (shares["mineral_id"] == mineral).any():
         raise InputError(f"no production data for mineral {mineral!r}")
+    if year is not None:
+        check_year(
+            year, shares.loc[shares["mineral_id"] == mineral, "year"], what="production data"
+        )
     dep = import_dependence(network.trade, rows, zone, totals=totals)
     sourcing = zone_sourcing(network.trade, rows, zone, totals=totals)
     risk = supply_risk(shares, sourcing, network.governance, network.recycling, dep, zone)

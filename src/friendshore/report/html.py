@@ -364,9 +364,8 @@ def _sources_section(assessment: Assessment, mineral_names: Mapping[str, str]) -
         "Withheld (USGS 'W') and missing figures are NULL and shown as n/a; a share is "
         "never filled with zero. The coverage column says how much of each series was known.",
     ]
-    if "coverage" in summary.columns and pd.api.types.is_numeric_dtype(summary["coverage"]):
-        partial = int((summary["coverage"] < 1).sum())
-        notes.append(f"{partial} of {n} series have some country figures withheld or missing.")
+    partial = int(((summary["n_withheld"] + summary["n_missing"]) > 0).sum())
+    notes.append(f"{partial} of {n} series have some country figures withheld or missing.")
     sources = assessment.sources
     if "mineral" in sources.columns:
         sources = sources.assign(

@@ -1,0 +1,123 @@
+"""``friendshore scenario run``: propagate a scenario and solve the zone's response."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+
+from friendshore._core.types import OutputFormat
+from friendshore.cli.common import FormatOption, StoreOption, handle_errors, resolve_store
+from friendshore.cli.output import emit_frame, emit_json, records, stdout
+from friendshore.model.supply import SupplyNetwork
+from friendshore.model.zone import Zone
+from friendshore.scenarios.model import load_scenario
+from friendshore.scenarios.run import ScenarioResult, run_scenario
+
+#: Keys of each JSON record, in order (docs/cli.md).
+JSON_KEYS = [
+    "member",
+    "mineral",
+    "stage",
+    "baseline_t",
+    "lost_t",
+    "recovered_t",
+    "recovered_rerouting_t",
+    "recovered_sharing_t",
+    "recovered_stockpile_t",
+    "shortfall_t",
+    "shortfall_share",
+    "months_of_cover",
+    "n1_coverage",
+    "estimated",
+]
+
+
+def result_payload(result: ScenarioResult) -> dict[str, Any]:
+    """The JSON document of a run: scenario id, baseline year, records and zone totals."""
+    return {
+        "scenario": result.scenario.id,
+        "baseline_year": result.scenario.year,
+        "records": records(result.records[JSON_KEYS]),
+        "zone_totals": records(result.zone_totals),
+    }
+
+
+def _table(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for col in [c for c in ("shortfall_share", "n1_coverage") if c in out.columns]:
+        out[col] = out[col].map(lambda v: "—" if pd.isna(v) else f"{100 * v:.0f}%")
+    for col in [c for c in out.columns if c.endswith("_t")]:
+        out[col] = out[col].round(1)
+    return out
+
+
+@handle_errors
+def run_command(
+    scenario: Annotated[
+        str,
+        typer.Argument(
+            help="A shipped scenario id (see `friendshore scenario list`) or a YAML file.",
+            metavar="NAME_OR_FILE",
+        ),
+    ],
+    zone_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--zone",
+            help="Zone file (TOML). Default: the bundled zone (USA, MEX, EU27, JPN).",
+            show_default=False,
+        ),
+    ] = None,
+    fmt: FormatOption = OutputFormat.TABLE,
+    store_path: StoreOption = None,
+) -> None:
+    """Run a scenario: each member's loss, recovery by route and shortfall.
+
+    Propagates the scenario's shocks through the trade network of its baseline
+    year, then solves the zone's response (re-routing, sharing among members,
+    stockpiles) to minimise the largest shortfall share among members, then the
+    total shortfall. JSON: {scenario, baseline_year, records, zone_totals}.
+    """
+    loaded = load_scenario(scenario)
+    zone = Zone.load(zone_file)
+    supply = SupplyNetwork.from_store(resolve_store(store_path))
+    result = run_scenario(supply, loaded, zone)
+    if fmt is OutputFormat.JSON:
+        emit_json(result_payload(result))
+        return
+    if fmt is OutputFormat.CSV:
+        emit_frame(result.records, fmt)
+        return
+    hit = result.records[result.records["lost_t"] > 0]
+    if hit.empty:
+        stdout.print(
+            f"{loaded.id} ({result.scenario.year} baseline): "
+            f"no member of {zone.name} loses supply.",
+            highlight=False,
+        )
+        return
+    cols = [
+        "member",
+        "mineral",
+        "stage",
+        "baseline_t",
+        "lost_t",
+        "recovered_rerouting_t",
+        "recovered_sharing_t",
+        "recovered_stockpile_t",
+        "shortfall_t",
+        "shortfall_share",
+        "n1_coverage",
+        "estimated",
+    ]
+    emit_frame(
+        _table(hit[cols]),
+        fmt,
+        title=f"{loaded.name}: {zone.name} members' losses and recovery "
+        f"(t/yr, {result.scenario.year} baseline)",
+    )
+    totals = result.zone_totals[result.zone_totals["lost_t"] > 0]
+    emit_frame(_table(totals.drop(columns=["max_shortfall_share"])), fmt, title="Zone totals")

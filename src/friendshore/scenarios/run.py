@@ -1,0 +1,402 @@
+"""Run a scenario end to end: network, propagation, zone response, results per member.
+
+:func:`run_scenario` builds the network of the scenario's baseline year,
+propagates its cuts (:func:`~friendshore.scenarios.propagate.propagate`), builds
+and solves the zone response (:func:`~friendshore.scenarios.response.solve_response`)
+and returns a frozen :class:`ScenarioResult` with one row per member × mineral ×
+stage and the zone totals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from friendshore._core.errors import ValidationError
+from friendshore.model.supply import SupplyNetwork
+from friendshore.model.zone import Zone
+from friendshore.scenarios.cuts import ExportCut
+from friendshore.scenarios.model import Scenario
+from friendshore.scenarios.network import LAYER, ScenarioNetwork
+from friendshore.scenarios.propagate import Propagation, propagate
+from friendshore.scenarios.response import (
+    ROUTE_REROUTING,
+    ROUTE_SHARING,
+    ResponseProblem,
+    ResponseSolution,
+    solve_response,
+)
+
+__all__ = [
+    "DAYS_PER_MONTH",
+    "RECORD_COLUMNS",
+    "SPARE_FRACTION",
+    "TOTAL_COLUMNS",
+    "ScenarioResult",
+    "run_scenario",
+]
+
+#: ASSUMPTION: share of a non-restricting supplier's exports to countries outside
+#: the zone that it could re-route to zone members within the disruption (no
+#: published figure; 10% is a deliberately modest spare capacity).
+SPARE_FRACTION = 0.10
+
+#: Days per month used to turn stockpile days into months of cover (365 / 12).
+DAYS_PER_MONTH = 30.4
+
+RECORD_COLUMNS = [
+    "member",
+    "mineral",
+    "stage",
+    "baseline_t",
+    "demand_t",
+    "direct_loss_t",
+    "lost_t",
+    "recovered_t",
+    "recovered_rerouting_t",
+    "recovered_sharing_t",
+    "recovered_stockpile_t",
+    "shortfall_t",
+    "shortfall_share",
+    "stock_days",
+    "months_of_cover",
+    "n1_coverage",
+    "estimated",
+]
+TOTAL_COLUMNS = [
+    "mineral",
+    "stage",
+    "baseline_t",
+    "lost_t",
+    "recovered_t",
+    "recovered_rerouting_t",
+    "recovered_sharing_t",
+    "recovered_stockpile_t",
+    "shortfall_t",
+    "shortfall_share",
+    "max_shortfall_share",
+    "estimated",
+]
+
+
+@dataclass(frozen=True, eq=False)
+class ScenarioResult:
+    """A scenario run: its inputs, the propagation, the response and the results.
+
+    Attributes
+    ----------
+    scenario, zone, spare_fraction
+        The inputs.
+    months
+        Duration of the disruption (the longest shock; 12 without shocks).
+    propagation
+        The propagated shock (per country; its ``network`` is the baseline network).
+    response
+        The solved zone response.
+    records
+        One row per member × mineral × stage where the member has supply or a
+        loss (:data:`RECORD_COLUMNS`; tonnes a year during the disruption, on the
+        layer's basis): ``baseline_t`` (production + imports from outside the
+        member), ``demand_t`` (baseline − exports to outside the member: its
+        domestic use), ``direct_loss_t`` (imports cut by the measure and
+        production cut), ``lost_t`` (fall of the member's domestic use after the
+        cascade: the sum of its countries' propagated shortfalls), recovery per
+        route and in all, ``shortfall_t = lost_t − recovered_t`` (≥ 0),
+        ``shortfall_share = shortfall_t / baseline_t``, ``stock_days``,
+        ``months_of_cover``, ``n1_coverage`` and ``estimated``.
+    zone_totals
+        One row per mineral × stage (:data:`TOTAL_COLUMNS`): sums over members
+        (trade between members counts in each importer's baseline),
+        ``shortfall_share`` = total shortfall / total baseline,
+        ``max_shortfall_share`` (the optimisation's first objective).
+    """
+
+    scenario: Scenario
+    zone: Zone
+    spare_fraction: float
+    months: int
+    propagation: Propagation
+    response: ResponseSolution
+    records: pd.DataFrame
+    zone_totals: pd.DataFrame
+
+    @property
+    def network(self) -> ScenarioNetwork:
+        """The network of the baseline year."""
+        return self.propagation.network
+
+
+def run_scenario(
+    supply: SupplyNetwork,
+    scenario: Scenario,
+    zone: Zone,
+    *,
+    spare_fraction: float = SPARE_FRACTION,
+) -> ScenarioResult:
+    """Run ``scenario`` for ``zone``: losses, recovery by route and shortfall per member.
+
+    Parameters
+    ----------
+    supply
+        The supply network (store).
+    scenario
+        The validated scenario.
+    zone
+        The zone whose members respond.
+    spare_fraction
+        Share (0–1) of a non-restricting outside supplier's exports to non-members
+        it can re-route to members (ASSUMPTION, default :data:`SPARE_FRACTION`).
+
+    Returns
+    -------
+    ScenarioResult
+        See :class:`ScenarioResult`.
+
+    Raises
+    ------
+    ValidationError
+        For a stockpile of a member that is not in the zone, or ``spare_fraction``
+        outside 0–1.
+    InfeasibleError
+        If the response optimisation has contradictory inputs.
+
+    Notes
+    -----
+    The response (issue 4, item 4), per mineral × stage where a member loses supply:
+
+    - **Re-routing**: a supplier outside the zone that does not restrict exports
+      (no export cut in the scenario) can send up to ``spare_fraction`` × its
+      exports to non-members left after the cascade, and only to members it
+      already supplies (an existing route in the baseline year).
+    - **Zone sharing**: a member can divert its exports to non-members left after
+      the cascade to any member, itself included (routes inside the zone are
+      assumed open: the relaxation a preferential zone exists for).
+    - **Stockpiles**: ``days`` of the member's consumption (``demand_t``, the
+      stage's domestic use; 0 where not positive) become ``days / 365 ×
+      demand_t`` tonnes, released evenly over the disruption's ``months``: a rate
+      of ``stock × 12 / months`` t/yr. Both release rules (``pro_rata``, ``all``)
+      make the whole stock available within the disruption, so in this annual
+      model they give the same figures. A stockpile of a mineral applies to each
+      of its stages (days of that stage's consumption).
+    - ``demand_elasticity`` is not applied (no price model yet).
+
+    ``months_of_cover = (stock_days / 30.4) × demand_t / gap_t``, with
+    ``gap_t = lost_t − recovered_rerouting_t − recovered_sharing_t`` the loss left
+    for the stockpile: how many months the whole stock would last against that
+    gap (0 without a stockpile, NaN where there is no gap).
+
+    N-1 coverage, after the IEA's gas-security N-1 rule: ``(baseline_t − largest
+    supplier) / demand_t``, the largest supplier being the member's own
+    production or the largest single exporter outside the member (baseline
+    year); NaN where ``demand_t`` is not positive. Below 1: losing the largest
+    supplier leaves demand unmet.
+    """
+    if not 0.0 <= spare_fraction <= 1.0:
+        raise ValidationError(f"spare_fraction must be between 0 and 1, got {spare_fraction}")
+    members = list(zone.members)
+    for stock in scenario.response.stockpiles:
+        if stock.member not in zone.members:
+            raise ValidationError(
+                f"stockpile of {stock.member} ({stock.mineral}): not a member of zone "
+                f"{zone.name!r} (members: {', '.join(members)})"
+            )
+    cuts = scenario.cuts()
+    months = max((c.months for c in cuts if hasattr(c, "months")), default=12)
+    net = ScenarioNetwork.from_supply(supply, scenario.year)
+    prop = propagate(net, cuts)
+
+    c2m = pd.Series(zone.country_to_member(), dtype=object)
+    table = _member_table(prop, c2m)
+    stock_days = _stock_days(scenario, table)
+    table["stock_days"] = stock_days
+    table["stock_t"] = (
+        table["stock_days"] / 365.0 * table["demand_t"].clip(lower=0.0) * 12.0 / months
+    )
+    problem = _problem(
+        prop, table, c2m=c2m, cuts=cuts, scenario=scenario, spare_fraction=spare_fraction
+    )
+    solution = solve_response(problem)
+
+    rec = table.merge(
+        solution.members.drop(columns=["baseline_t", "lost_t", "stock_t"]),
+        on=[*LAYER, "member"],
+        how="left",
+    )
+    for col in ("recovered_rerouting_t", "recovered_sharing_t", "recovered_stockpile_t"):
+        rec[col] = rec[col].astype("float64").fillna(0.0)
+    rec["recovered_t"] = (
+        rec["recovered_rerouting_t"] + rec["recovered_sharing_t"] + rec["recovered_stockpile_t"]
+    ).clip(upper=rec["lost_t"])
+    rec["shortfall_t"] = (rec["lost_t"] - rec["recovered_t"]).clip(lower=0.0)
+    rec["shortfall_share"] = (rec["shortfall_t"] / rec["baseline_t"]).where(rec["baseline_t"] > 0)
+    gap = (rec["lost_t"] - rec["recovered_rerouting_t"] - rec["recovered_sharing_t"]).clip(
+        lower=0.0
+    )
+    need = gap.to_numpy(dtype=float)
+    rec["months_of_cover"] = np.divide(
+        rec["stock_days"].to_numpy(dtype=float)
+        / DAYS_PER_MONTH
+        * rec["demand_t"].clip(lower=0.0).to_numpy(dtype=float),
+        need,
+        out=np.full(len(rec), np.nan),
+        where=need > 0,
+    )
+    rec = rec.rename(columns={"mineral_id": "mineral"})
+    rec = rec.sort_values(["mineral", "stage", "member"], ignore_index=True)[RECORD_COLUMNS]
+    return ScenarioResult(
+        scenario=scenario,
+        zone=zone,
+        spare_fraction=spare_fraction,
+        months=months,
+        propagation=prop,
+        response=solution,
+        records=rec,
+        zone_totals=_zone_totals(rec),
+    )
+
+
+def _member_table(prop: Propagation, c2m: pd.Series) -> pd.DataFrame:
+    """Baseline, demand, losses and N-1 coverage per member × layer (vectorised)."""
+    nodes = prop.nodes.assign(member=prop.nodes["country"].map(c2m))
+    nodes = nodes[nodes["member"].notna()]
+    g = nodes.assign(production_t=nodes["production_t"].fillna(0.0)).groupby(
+        [*LAYER, "member"], sort=True
+    )
+    table = g.agg(
+        production_t=("production_t", "sum"),
+        direct_loss_t=("direct_loss_t", "sum"),
+        lost_t=("shortfall_t", "sum"),
+        estimated=("estimated", "any"),
+    )
+    edges = prop.edges.assign(
+        exp_member=prop.edges["exporter"].map(c2m), imp_member=prop.edges["importer"].map(c2m)
+    )
+    q = edges["quantity_t"].fillna(0.0)
+    into = edges.assign(q=q)[
+        edges["imp_member"].notna() & (edges["exp_member"] != edges["imp_member"])
+    ]
+    out = edges.assign(q=q)[
+        edges["exp_member"].notna() & (edges["exp_member"] != edges["imp_member"])
+    ]
+    imports = into.groupby([*LAYER, "imp_member"])["q"].sum().rename_axis([*LAYER, "member"])
+    exports = out.groupby([*LAYER, "exp_member"])["q"].sum().rename_axis([*LAYER, "member"])
+    largest_import = (
+        into.groupby([*LAYER, "imp_member", "exporter"])["q"]
+        .sum()
+        .groupby(level=[0, 1, 2])
+        .max()
+        .rename_axis([*LAYER, "member"])
+    )
+    table = table.astype({c: "float64" for c in ("production_t", "direct_loss_t", "lost_t")})
+    table["estimated"] = table["estimated"].astype(bool)
+    table["imports_t"] = imports.reindex(table.index).fillna(0.0).astype("float64")
+    table["exports_t"] = exports.reindex(table.index).fillna(0.0).astype("float64")
+    table["baseline_t"] = table["production_t"] + table["imports_t"]
+    table["demand_t"] = table["baseline_t"] - table["exports_t"]
+    largest = np.maximum(
+        table["production_t"].to_numpy(dtype=float),
+        largest_import.reindex(table.index).fillna(0.0).to_numpy(dtype=float),
+    )
+    demand = table["demand_t"].to_numpy(dtype=float)
+    table["n1_coverage"] = np.divide(
+        table["baseline_t"].to_numpy(dtype=float) - largest,
+        demand,
+        out=np.full(len(table), np.nan),
+        where=demand > 0,
+    )
+    table = table.reset_index()
+    return table[(table["baseline_t"] > 0) | (table["lost_t"] > 0)].reset_index(drop=True)
+
+
+def _stock_days(scenario: Scenario, table: pd.DataFrame) -> pd.Series:
+    listed = pd.DataFrame(
+        [(s.member, s.mineral, s.days) for s in scenario.response.stockpiles],
+        columns=["member", "mineral_id", "stock_days"],
+    )
+    stocks = listed.groupby(["member", "mineral_id"])["stock_days"].sum().reset_index()
+    merged = table[["member", "mineral_id"]].merge(stocks, on=["member", "mineral_id"], how="left")
+    return pd.Series(merged["stock_days"].fillna(0.0).to_numpy(), index=table.index)
+
+
+def _problem(
+    prop: Propagation,
+    table: pd.DataFrame,
+    *,
+    c2m: pd.Series,
+    cuts: tuple[object, ...],
+    scenario: Scenario,
+    spare_fraction: float,
+) -> ResponseProblem:
+    """The response problem of every layer in which some member loses supply."""
+    # Losses below the propagation's round-off (1e-9 of the baseline) are not optimised.
+    noise = 1e-9 * np.maximum(table["baseline_t"], 1.0)
+    hit = table.loc[table["lost_t"] > noise, LAYER].drop_duplicates()
+    members = table.merge(hit, on=LAYER)[[*LAYER, "member", "baseline_t", "lost_t", "stock_t"]]
+    restricting = {c.exporter for c in cuts if isinstance(c, ExportCut)}
+    edges = prop.edges.merge(hit, on=LAYER)
+    edges = edges.assign(
+        exp_member=edges["exporter"].map(c2m),
+        imp_member=edges["importer"].map(c2m),
+        after=edges["after_t"].fillna(0.0).clip(lower=0.0),
+        before=edges["quantity_t"].fillna(0.0),
+    )
+    to_outside = edges[edges["imp_member"].isna()]
+    # Re-routing: outside, non-restricting suppliers' spare exports, on existing routes.
+    outsiders = to_outside[
+        to_outside["exp_member"].isna() & ~to_outside["exporter"].isin(restricting)
+    ]
+    spare = outsiders.groupby([*LAYER, "exporter"])["after"].sum() * spare_fraction
+    reroute_src = spare.rename("capacity_t").rename_axis([*LAYER, "source"]).reset_index()
+    reroute_src["route"] = ROUTE_REROUTING
+    routes = edges[
+        edges["exp_member"].isna()
+        & edges["imp_member"].notna()
+        & (edges["before"] > 0)
+        & ~edges["exporter"].isin(restricting)
+    ]
+    reroute_arcs = (
+        routes[[*LAYER, "exporter", "imp_member"]]
+        .drop_duplicates()
+        .rename(columns={"exporter": "source", "imp_member": "member"})
+    )
+    reroute_arcs = reroute_arcs.merge(reroute_src[[*LAYER, "source"]], on=[*LAYER, "source"])
+    reroute_arcs["route"] = ROUTE_REROUTING
+    # Sharing: members' exports to non-members left after the cascade, to any member.
+    divert = (
+        to_outside[to_outside["exp_member"].notna()].groupby([*LAYER, "exp_member"])["after"].sum()
+    )
+    share_src = divert.rename("capacity_t").rename_axis([*LAYER, "source"]).reset_index()
+    share_src = share_src[share_src["capacity_t"] > 0]
+    share_src["route"] = ROUTE_SHARING
+    share_arcs = share_src[[*LAYER, "source"]].merge(members[[*LAYER, "member"]], on=LAYER)
+    share_arcs["route"] = ROUTE_SHARING
+    cols = [*LAYER, "route", "source"]
+    sources = pd.concat([reroute_src[[*cols, "capacity_t"]], share_src[[*cols, "capacity_t"]]])
+    arcs = pd.concat([reroute_arcs[[*cols, "member"]], share_arcs[[*cols, "member"]]])
+    return ResponseProblem(
+        members=members.reset_index(drop=True),
+        sources=sources.reset_index(drop=True),
+        arcs=arcs.reset_index(drop=True),
+        sharing=scenario.response.sharing,
+        rerouting=scenario.response.rerouting,
+    )
+
+
+def _zone_totals(rec: pd.DataFrame) -> pd.DataFrame:
+    sums = [
+        "baseline_t",
+        "lost_t",
+        "recovered_t",
+        "recovered_rerouting_t",
+        "recovered_sharing_t",
+        "recovered_stockpile_t",
+        "shortfall_t",
+    ]
+    g = rec.groupby(["mineral", "stage"], sort=True)
+    out = g[sums].sum()
+    out["shortfall_share"] = (out["shortfall_t"] / out["baseline_t"]).where(out["baseline_t"] > 0)
+    out["max_shortfall_share"] = g["shortfall_share"].max()
+    out["estimated"] = g["estimated"].any()
+    return out.reset_index()[TOTAL_COLUMNS]

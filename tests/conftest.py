@@ -7,8 +7,15 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from hypothesis import HealthCheck, settings
 
 from friendshore.data.store import BuildReport, build_store, connect
+
+# Shared, noisy machines: no per-example deadline (speed is measured in benchmarks/).
+settings.register_profile(
+    "friendshore", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("friendshore")
 
 
 @pytest.fixture(scope="session")

@@ -57,7 +57,8 @@ def test_add_member_what_if(store_path: Path) -> None:
     lithium = next(
         r for r in json.loads(out) if r["mineral"] == "lithium" and r["stage"] == "mining"
     )
-    assert lithium["zone_production_share"] > 0.45  # Australia: 86,000 of 180,000 t
+    assert lithium["zone_production_share"] is None  # US output is withheld
+    assert lithium["zone_production_share_min"] > 0.45  # Australia: 86,000 of 180,000 t
     assert "AUS" in [m["member"] for m in lithium["members"]]
 
 

@@ -13,7 +13,12 @@ from hypothesis import strategies as st
 from friendshore._core.errors import InputError
 from friendshore._core.types import ISO3
 from friendshore.metrics.concentration import concentration
-from friendshore.metrics.shares import SERIES_KEYS, production_shares
+from friendshore.metrics.shares import (
+    SERIES_KEYS,
+    UNKNOWN_BASES,
+    UNKNOWN_WITHHELD,
+    production_shares,
+)
 from friendshore.metrics.zone_supply import (
     NON_RIVAL_COLUMNS,
     ZONE_PRODUCTION_COLUMNS,
@@ -116,12 +121,39 @@ def test_iea_battery_graphite_zone_share_is_bounded(production: pd.DataFrame) ->
     assert row["n_members_listed"] == 4
 
 
-def test_withheld_member_makes_the_share_a_lower_bound(production: pd.DataFrame) -> None:
-    # MCS2024 barite: U.S. output withheld (W).
+def test_withheld_member_makes_the_share_unknown_with_bounds(production: pd.DataFrame) -> None:
+    # MCS2024 barite 2023: U.S. output withheld (W), Mexico 260,000 t, world 8,500,000 t.
+    # Before the fix zone_share was 260,000 / 8,500,000 (the U.S. counted as 0).
     row = _one(production, source=USGS, mineral_id="barite", stage="mining", year=2023)
     assert row["n_members_withheld"] == 1
-    assert row["zone_share_upper"] > row["zone_share"]
-    assert row["zone_share_upper"] == pytest.approx(row["zone_share"] + 1 - row["coverage"])
+    assert math.isnan(row["zone_share"])
+    assert math.isnan(row["zone_quantity_t"])
+    assert row["zone_quantity_min_t"] == 260_000
+    assert row["zone_share_min"] == 260_000 / 8_500_000
+    assert row["zone_share_upper"] > row["zone_share_min"]
+    assert row["zone_share_upper"] == pytest.approx(row["zone_share_min"] + 1 - row["coverage"])
+
+
+def test_boron_zone_share_is_unknown_not_zero(production: pd.DataFrame) -> None:
+    # MCS2024 boron 2023: U.S. output withheld, country figures on six bases (ulexite,
+    # crude ore, B2O3 equivalent ...) and "World totals cannot be calculated".
+    # Before the fix: zone_share 0.0 against a summed 1,140,000 t.
+    row = _one(production, source=USGS, mineral_id="boron", stage="mining", year=2023)
+    assert math.isnan(row["world_quantity_t"])
+    assert row["denominator"] == UNKNOWN_BASES
+    for col in ("zone_share", "zone_share_min", "zone_share_upper", "rival_share"):
+        assert math.isnan(row[col]), col
+
+
+def test_missing_member_reserves_make_the_reserves_share_unknown(reserves: pd.DataFrame) -> None:
+    # MCS2024 barite reserves: United States and Mexico "NA", no world total.
+    # Before the fix: zone_reserves_share 0.0 against a sum of the known countries.
+    row = _one(reserves, source=USGS, mineral_id="barite", year=2023)
+    assert row["n_members_missing"] == 2
+    assert math.isnan(row["world_reserves_t"])
+    assert row["denominator"] == UNKNOWN_WITHHELD
+    assert math.isnan(row["zone_reserves_share"])
+    assert math.isnan(row["zone_reserves_share_min"])
 
 
 def test_rival_share_agrees_with_concentration(
@@ -134,16 +166,32 @@ def test_rival_share_agrees_with_concentration(
 
 
 def test_real_data_bounds(production: pd.DataFrame, reserves: pd.DataFrame) -> None:
-    for frame, share, upper in (
-        (production, "zone_share", "zone_share_upper"),
-        (reserves, "zone_reserves_share", "zone_reserves_share_upper"),
+    for frame, share, low, upper, members_unknown in (
+        (
+            production,
+            "zone_share",
+            "zone_share_min",
+            "zone_share_upper",
+            production["n_members_withheld"] + production["n_members_missing"],
+        ),
+        (
+            reserves,
+            "zone_reserves_share",
+            "zone_reserves_share_min",
+            "zone_reserves_share_upper",
+            reserves["n_members_withheld"] + reserves["n_members_missing"],
+        ),
     ):
         known = frame.dropna(subset=[share])
-        assert len(known) > 100
+        assert len(known) > 40
         assert (known[share] >= 0).all()
-        bounded = known.dropna(subset=[upper])
-        assert (bounded[upper] >= bounded[share]).all()
-        assert (bounded[upper] <= bounded[share].clip(lower=1.0)).all()
+        # the share is known exactly when no member figure is withheld or missing
+        assert (members_unknown[known.index] == 0).all()
+        assert (known[share] == known[low]).all()
+        assert frame.loc[members_unknown > 0, share].isna().all()
+        bounded = frame.dropna(subset=[low, upper])
+        assert (bounded[upper] >= bounded[low]).all()
+        assert (bounded[upper] <= bounded[low].clip(lower=1.0)).all()
 
 
 def test_missing_columns_are_an_input_error(shares: pd.DataFrame, zone: Zone) -> None:
@@ -211,13 +259,34 @@ def test_adding_a_member_never_lowers_the_zone_share(
 ) -> None:
     before = zone_production_share(frame, _zone(members))
     after = zone_production_share(frame, _zone(members | {newcomer}))
-    known = before["zone_share"].notna()
-    assert (after["zone_share"].notna() == known).all()
-    assert (after["zone_share"][known] >= before["zone_share"][known] - 1e-12).all()
-    assert (after["zone_quantity_t"][known] >= before["zone_quantity_t"][known] - 1e-9).all()
+    # a newcomer with a withheld figure makes a known share unknown, never the reverse
+    assert (before["zone_share"].notna() | after["zone_share"].isna()).all()
+    both = before["zone_share"].notna() & after["zone_share"].notna()
+    assert (after["zone_share"][both] >= before["zone_share"][both] - 1e-12).all()
+    low = before["zone_share_min"].notna()
+    assert (after["zone_share_min"].notna() == low).all()
+    assert (after["zone_share_min"][low] >= before["zone_share_min"][low] - 1e-12).all()
+    assert (after["zone_quantity_min_t"][low] >= before["zone_quantity_min_t"][low] - 1e-9).all()
     pd.testing.assert_series_equal(before["rival_share"], after["rival_share"])
     bounded = after.dropna(subset=["zone_share_upper"])
-    assert (bounded["zone_share_upper"] >= bounded["zone_share"]).all()
+    assert (bounded["zone_share_upper"] >= bounded["zone_share_min"]).all()
+
+
+@settings(max_examples=50, deadline=None)
+@given(share_frames(), st.sets(st.sampled_from(NOT_RIVALS), min_size=1))
+def test_zone_share_is_null_exactly_when_a_member_figure_is_unknown(
+    frame: pd.DataFrame, members: set[str]
+) -> None:
+    out = zone_production_share(frame, _zone(members)).set_index(SERIES_KEYS)
+    inside = frame[frame["country"].isin(members)]
+    gap = inside["quantity_t"].isna().groupby([inside[k] for k in SERIES_KEYS]).any()
+    gap = gap.reindex(out.index, fill_value=False)
+    world = out["world_quantity_t"] > 0
+    assert out.loc[gap, "zone_share"].isna().all()
+    assert out.loc[~gap & world, "zone_share"].notna().all()
+    pd.testing.assert_series_equal(
+        out.loc[~gap, "zone_share"], out.loc[~gap, "zone_share_min"], check_names=False
+    )
 
 
 @settings(max_examples=50, deadline=None)

@@ -44,6 +44,7 @@ SUMMARY_COLUMNS: list[str] = [
     "hhi",
     "hhi_band",
     "zone_production_share",
+    "zone_production_share_min",
     "zone_reserves_share",
     "zone_self_sufficiency",
     "supply_risk",
@@ -89,6 +90,8 @@ class Assessment:
         source, world_quantity_t, china_share, top3_share, hhi, hhi_band,
         zone_production_share, zone_reserves_share, zone_self_sufficiency,
         supply_risk, geopolrisk, zone_import_share, zone_non_rival_supply_share,
+        ``zone_production_share_min`` (the known members' figures only: a lower bound
+        where a member's figure is withheld, when ``zone_production_share`` is NULL),
         coverage`` (shares are fractions 0–1, HHI 0–10,000, NULL where not computable).
     members
         One row per mineral × stage × year × member (and ``member = 'zone'``):
@@ -209,7 +212,12 @@ def assess(
     series = [k for k in SERIES_KEYS if k != "year"]
     summary = _latest(conc, series, year)
     summary = summary.merge(
-        zprod[[*SERIES_KEYS, "zone_share"]].rename(columns={"zone_share": "zone_production_share"}),
+        zprod[[*SERIES_KEYS, "zone_share", "zone_share_min"]].rename(
+            columns={
+                "zone_share": "zone_production_share",
+                "zone_share_min": "zone_production_share_min",
+            }
+        ),
         on=SERIES_KEYS,
         how="left",
     )
@@ -434,6 +442,7 @@ def supply_risk_table(
 #: Metrics compared by :func:`membership_change`.
 MEMBERSHIP_METRICS: list[str] = [
     "zone_production_share",
+    "zone_production_share_min",
     "zone_reserves_share",
     "zone_self_sufficiency",
     "supply_risk",

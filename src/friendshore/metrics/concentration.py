@@ -244,29 +244,35 @@ def concentration(
         :data:`CONCENTRATION_COLUMNS`:
 
         - ``world_quantity_t`` (t) and ``denominator``: the world quantity every
-          share divides by and how it was obtained; NULL when the source gives
-          neither a total nor any country figure;
+          share divides by and how it was obtained, or why it is unknown (NULL
+          quantity: no published total and no country figure, figures on
+          different bases, or withheld/missing figures);
         - ``china_share``: share of ``rival``; NULL if its figure is withheld or
           missing, or if it is not listed by a source that lists only top
           producers (IEA); 0 if a complete source (USGS) does not list it;
         - ``top1_country``, ``top1_share``, ``top3_share``: largest producer and
           the sum of the three largest known shares;
         - ``hhi`` (0–10,000) and ``hhi_band`` (DOJ/FTC band);
-        - ``residual_share``: ``1 − Σ`` known country shares ("Other
-          countries", withheld figures and the rounding of the world total;
-          negative where USGS rounds the total below the sum of countries);
-        - ``coverage``: share of the denominator covered by known country
-          figures (``= 1 − residual_share``);
+        - ``residual_share``: ``1 − Σ_c s_c`` over the known country shares
+          (by definition): "Other countries", withheld figures under a
+          published total and the rounding of that total; negative where USGS
+          rounds the total below the sum of countries; NULL where the world
+          quantity is unknown;
+        - ``coverage``: ``Σ_c q_c / Q``, the share of the denominator covered by
+          known country figures (``= 1 − residual_share``);
         - ``n_countries``, ``n_withheld``, ``n_missing``: countries listed and
           how many of their figures are withheld or missing.
 
     Notes
     -----
     Shares are ``s_c = q_c / Q`` with ``Q`` the published world total where the
-    source gives one, else the sum of countries and "Other countries"
-    (:func:`friendshore.metrics.shares.world_denominator`; USGS rounds its
-    totals, e.g. rare earths 2023: 240,000 / 350,000 for China). By construction
-    ``Σ_c s_c + residual_share = 1``.
+    source gives one (USGS rounds it to 2–3 significant figures, e.g. rare
+    earths 2023: 240,000 / 350,000 for China), else the sum of countries and
+    "Other countries" when every country figure is known and on one basis, else
+    unknown (NULL, with every share, top-N share, HHI and coverage of the
+    series): :func:`friendshore.metrics.shares.world_denominator`. Against a
+    summed ``Q``, ``Σ_c s_c + other/Q = 1`` exactly; against a published ``Q``
+    with every figure known it is 1 within the rounding of the total.
 
     ``hhi = Σ_c (100 · s_c)²`` over the listed countries with known figures
     (DOJ/FTC Horizontal Merger Guidelines 2010, §5.3; bands: below 1,500
@@ -293,7 +299,7 @@ def concentration(
     out = pd.DataFrame(index=den.index)
     out["release"] = _releases(rows, totals).reindex(den.index)
     out["world_quantity_t"] = world
-    out["denominator"] = den["denominator"].where(world.notna())
+    out["denominator"] = den["denominator"]
     out["rival"] = rival
     out["china_share"] = rival_share["share"]
     out["top1_country"] = top1["country"].reindex(den.index)

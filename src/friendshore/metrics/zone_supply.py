@@ -14,7 +14,7 @@ import pandas as pd
 
 from friendshore._core.errors import InputError
 from friendshore.metrics.concentration import COMPLETE_LISTING_SOURCES, group_share
-from friendshore.metrics.shares import SERIES_KEYS, SUMMED, production_shares
+from friendshore.metrics.shares import SERIES_KEYS, production_shares
 from friendshore.model.zone import Zone
 
 ZONE_PRODUCTION_COLUMNS: list[str] = [
@@ -23,7 +23,9 @@ ZONE_PRODUCTION_COLUMNS: list[str] = [
     "world_quantity_t",
     "denominator",
     "zone_quantity_t",
+    "zone_quantity_min_t",
     "zone_share",
+    "zone_share_min",
     "zone_share_upper",
     "rival_quantity_t",
     "rival_share",
@@ -42,7 +44,9 @@ ZONE_RESERVES_COLUMNS: list[str] = [
     "world_reserves_t",
     "denominator",
     "zone_reserves_t",
+    "zone_reserves_min_t",
     "zone_reserves_share",
+    "zone_reserves_share_min",
     "zone_reserves_share_upper",
     "rival_reserves_t",
     "rival_reserves_share",
@@ -92,14 +96,17 @@ def zone_production_share(
         One row per series (:data:`SERIES_KEYS`), columns
         :data:`ZONE_PRODUCTION_COLUMNS`:
 
-        - ``zone_quantity_t`` (t), ``zone_share``: the known figures of the
-          zone's countries and their share of ``world_quantity_t``;
+        - ``zone_quantity_t`` (t), ``zone_share``: the zone's countries'
+          output and its share of ``world_quantity_t``; NULL when a member
+          country's figure is withheld or missing (never counted as 0);
+        - ``zone_quantity_min_t`` (t), ``zone_share_min``: the same over the
+          known member figures only, a lower bound (equal to the above where
+          nothing is withheld or missing);
         - ``zone_share_upper``: the largest share the zone could have given
-          what is unknown: ``zone_share`` plus the unattributed part of the
+          what is unknown: ``zone_share_min`` plus the unattributed part of the
           world (``1 − coverage``) when a member figure is withheld or missing or
-          the source lists only top producers, else equal to ``zone_share``;
-          NULL when it is uncertain and the world quantity is itself a sum of
-          the known figures (no published total: the unknown part is unbounded);
+          the source lists only top producers, else equal to ``zone_share_min``;
+          NULL when the world quantity is unknown;
         - ``rival_quantity_t``, ``rival_share``: the same for the zone's
           rivals, NULL unless exactly known (see
           :func:`friendshore.metrics.concentration.group_share`);
@@ -112,14 +119,19 @@ def zone_production_share(
 
     Notes
     -----
-    ``zone_share = Σ_{c ∈ zone} q_c / Q`` over the zone's countries with known
-    figures, ``Q`` the world denominator of
-    :func:`friendshore.metrics.shares.world_denominator`. It is exact when the
-    source lists every producer (USGS: an unlisted member produced nothing worth
-    listing) and no member figure is withheld or missing; otherwise it is a lower
-    bound and ``zone_share_upper`` the upper bound. Nothing is filled in: the
-    bounds and counts say how much is unknown. A zone with no member has zone
-    share 0. NULL where the world quantity is unknown or zero.
+    ``zone_share = Σ_{c ∈ zone} q_c / Q`` with ``Q`` the world denominator of
+    :func:`friendshore.metrics.shares.world_denominator`: the published world
+    total where the source gives one, else the sum of countries and "other
+    countries" when every figure is known and on one basis, else unknown.
+    ``zone_share`` is NULL when a member country is listed with a withheld or
+    missing figure (e.g. boron 2023, U.S. withheld) or ``Q`` is unknown or zero;
+    ``zone_share_min`` then sums the known member figures (a lower bound) and
+    ``zone_share_upper`` bounds it from above. A member a complete source (USGS)
+    does not list produced nothing worth listing (0). A source listing only top
+    producers (IEA) may hide members in its rest of the world: ``zone_share``
+    is then the share of the listed members, a lower bound, with
+    ``zone_share_upper`` above it. Nothing is filled in: bounds and counts say
+    how much is unknown. A zone with no member has zone share 0.
     """
     keys = SERIES_KEYS
     shares = _require(
@@ -137,6 +149,7 @@ def zone_production_share(
     n_listed = inside["country"].groupby(by, dropna=False).nunique()
     n_withheld = (inside["status"] == "withheld").groupby(by, dropna=False).sum()
     n_missing = (inside["status"] == "missing").groupby(by, dropna=False).sum()
+    n_unknown = inside["quantity_t"].isna().groupby(by, dropna=False).sum()
     known_t = per_series["quantity_t"].sum()
     coverage = known_t / world
 
@@ -144,20 +157,24 @@ def zone_production_share(
     out = pd.DataFrame(index=index)
     out["zone"] = zone.name
     out["world_quantity_t"] = world
-    out["denominator"] = base["denominator"].where(world.notna())
-    out["zone_quantity_t"] = zone_t.where(world.notna())
-    out["zone_share"] = zone_t / world
+    out["denominator"] = base["denominator"]
     for name, count in (
         ("n_members_listed", n_listed),
         ("n_members_withheld", n_withheld),
         ("n_members_missing", n_missing),
+        ("_n_members_unknown", n_unknown),
     ):
         out[name] = count.reindex(index).fillna(0).astype("int64")
-    uncertain = (out["n_members_withheld"] + out["n_members_missing"] > 0) | ~complete
-    uncertain &= len(members) > 0
-    unattributed = (1.0 - coverage).clip(lower=0.0).where(base["denominator"] != SUMMED)
-    upper = out["zone_share"] + unattributed.where(uncertain, 0.0)
-    out["zone_share_upper"] = upper.where(upper <= 1.0, np.maximum(out["zone_share"], 1.0))
+    # A withheld or missing member figure is unknown, never 0: the sum is only a lower bound.
+    gap = (out["n_members_withheld"] + out["n_members_missing"] + out["_n_members_unknown"]) > 0
+    out["zone_quantity_min_t"] = zone_t.where(world.notna())
+    out["zone_share_min"] = zone_t / world
+    out["zone_quantity_t"] = out["zone_quantity_min_t"].where(~gap)
+    out["zone_share"] = out["zone_share_min"].where(~gap)
+    uncertain = (gap | ~complete) & (len(members) > 0)
+    unattributed = (1.0 - coverage).clip(lower=0.0)
+    upper = out["zone_share_min"] + unattributed.where(uncertain, 0.0)
+    out["zone_share_upper"] = upper.where(upper <= 1.0, np.maximum(out["zone_share_min"], 1.0))
     rivals = group_share(shares, index, zone.rivals, complete_sources=complete_sources)
     out["rival_quantity_t"] = rivals["quantity_t"]
     out["rival_share"] = rivals["share"]
@@ -202,8 +219,12 @@ def zone_reserves_share(
     world total USGS publishes (rounded) where it gives one, else the sum of
     countries and "Other countries" — the rule of
     :func:`friendshore.metrics.shares.world_denominator`, applied to reserves.
-    USGS prints "NA" for many reserves (stored as missing, never 0): a member
-    with missing reserves makes the share a lower bound, as the counts show.
+    Where no total is published, the sum is used only when every country's
+    reserves are known and on one basis; otherwise ``R_world`` is unknown and
+    the shares NULL. USGS prints "NA" for many reserves (stored as missing,
+    never 0): a member with missing reserves makes ``zone_reserves_share``
+    NULL, with the known-only sum in ``zone_reserves_share_min`` (e.g. barite
+    2023: U.S. and Mexican reserves NA).
     """
     reserves = _require(reserves, [*RESERVES_KEYS, "country", "quantity_t", "status"])
     reserves_totals = _require(reserves_totals, [*RESERVES_KEYS, "kind", "quantity_t"])
@@ -213,7 +234,9 @@ def zone_reserves_share(
         columns={
             "world_quantity_t": "world_reserves_t",
             "zone_quantity_t": "zone_reserves_t",
+            "zone_quantity_min_t": "zone_reserves_min_t",
             "zone_share": "zone_reserves_share",
+            "zone_share_min": "zone_reserves_share_min",
             "zone_share_upper": "zone_reserves_share_upper",
             "rival_quantity_t": "rival_reserves_t",
             "rival_share": "rival_reserves_share",
@@ -253,8 +276,9 @@ def non_rival_supply(
     come from the rivals the zone itself produces,
     ``Σ_{c ∈ zone} q_c / (Q − Σ_{r ∈ rivals} q_r)``. NULL when the rivals'
     output is not exactly known (withheld, or not listed by a top-producers-only
-    source) or when nothing is left outside them; a lower bound when member
-    figures are withheld or missing (see :func:`zone_production_share`).
+    source), when a member figure is withheld or missing (``zone_quantity_t``
+    NULL, see :func:`zone_production_share`), when ``Q`` is unknown, or when
+    nothing is left outside the rivals.
     """
     base = zone_production_share(shares, zone, complete_sources=complete_sources)
     non_rival = base["world_quantity_t"] - base["rival_quantity_t"]

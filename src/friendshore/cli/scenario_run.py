@@ -10,9 +10,10 @@ import typer
 
 from friendshore._core.types import OutputFormat
 from friendshore.cli.common import FormatOption, StoreOption, handle_errors, resolve_store
-from friendshore.cli.output import emit_frame, emit_json, records, stdout
+from friendshore.cli.output import emit_frame, emit_json, records, stderr, stdout
 from friendshore.model.supply import SupplyNetwork
 from friendshore.model.zone import Zone
+from friendshore.report.scenario import write_scenario_report
 from friendshore.scenarios.model import load_scenario
 from friendshore.scenarios.run import ScenarioResult, run_scenario
 
@@ -73,6 +74,16 @@ def run_command(
     ] = None,
     fmt: FormatOption = OutputFormat.TABLE,
     store_path: StoreOption = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Also write the self-contained HTML report to DIR/index.html "
+            "(its path goes to stderr). Default: no report.",
+            metavar="DIR",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run a scenario: each member's loss, recovery by route and shortfall.
 
@@ -85,6 +96,9 @@ def run_command(
     zone = Zone.load(zone_file)
     supply = SupplyNetwork.from_store(resolve_store(store_path))
     result = run_scenario(supply, loaded, zone)
+    if out_dir is not None:
+        path = write_scenario_report(result, out_dir)
+        stderr.print(f"report written to {path}", highlight=False)
     if fmt is OutputFormat.JSON:
         emit_json(result_payload(result))
         return

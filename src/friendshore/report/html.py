@@ -514,9 +514,20 @@ def write_report(
     ValidationError
         If ``map_mineral`` has no production by country in the assessment.
     """
-    document = render_report(assessment, map_mineral=map_mineral)
+    return write_html(render_report(assessment, map_mineral=map_mineral), out_dir)
+
+
+# --- public building blocks, shared with the scenario report ------------------------------
+
+
+def write_html(document: str, out_dir: Path, *, name: str = REPORT_NAME) -> Path:
+    """Write ``document`` to ``out_dir/name`` atomically and return its path.
+
+    The text goes to a temporary file in ``out_dir`` that is renamed over
+    ``name``, so a reader never sees half a report; nothing else is left behind.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / REPORT_NAME
+    target = out_dir / name
     fd, tmp = tempfile.mkstemp(prefix=".index-", suffix=".html.tmp", dir=out_dir)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
@@ -527,3 +538,58 @@ def write_report(
         Path(tmp).unlink(missing_ok=True)
         raise
     return target
+
+
+def page_head(title: str) -> str:
+    """The ``<head>`` content of every report: charset, the CSP, the styles and plotly.js.
+
+    Taken from the assessment report's template, so both reports share one
+    Content-Security-Policy (nothing may be loaded from anywhere) and one style
+    sheet; plotly.js is inlined once.
+    """
+    text = files("friendshore.report").joinpath("templates", "report.html").read_text("utf-8")
+    start = text.index("<head>") + len("<head>")
+    end = text.index("<script>$plotlyjs</script>")
+    head = Template(text[start:end]).safe_substitute(
+        title=html.escape(title), version=html.escape(_package_version())
+    )
+    return f"{head}<script>{get_plotlyjs()}</script>\n"
+
+
+def html_table(
+    frame: pd.DataFrame,
+    columns: Mapping[str, tuple[str, Formatter]],
+    *,
+    numeric: frozenset[str] = frozenset(),
+    raw_html: frozenset[str] = frozenset(),
+) -> str:
+    """Render ``frame`` as an HTML table: ``columns`` maps column → (header, formatter)."""
+    return _table(frame, columns, numeric=numeric, raw_html=raw_html)
+
+
+def figure_html(fig: go.Figure, div_id: str, caption: str) -> str:
+    """A figure as a ``<div>`` drawn by an inline script (plotly.js not included), with caption."""
+    return _figure(fig, div_id, caption)
+
+
+def attribution_html() -> str:
+    """The data attribution and licences section (datasets and plotly.js)."""
+    return _attribution_section()
+
+
+def package_version() -> str:
+    """The installed friendshore version ('unknown' in a bare source tree)."""
+    return _package_version()
+
+
+#: Cell formatters: a share as a percentage, a whole number, two decimals, text;
+#: missing values show as "n/a" (text as empty).
+format_share: Final[Formatter] = _share
+format_number: Final[Formatter] = _number
+format_decimal: Final[Formatter] = _decimal
+format_text: Final[Formatter] = _text
+
+
+def figure_layout(fig: go.Figure, title: str, *, height: int) -> go.Figure:
+    """Give ``fig`` the reports' common layout: title at left, font, white template."""
+    return figures._layout(fig, title, height)

@@ -16,6 +16,7 @@ from friendshore.cli import scenario as scenario_cli
 from friendshore.cli.assess import assess_command, metrics_app
 from friendshore.cli.common import FormatOption, StoreOption, handle_errors, resolve_store
 from friendshore.cli.output import emit_frame
+from friendshore.cli.scenario_mc import montecarlo_command
 from friendshore.cli.scenario_run import run_command
 from friendshore.data import catalog, store
 
@@ -29,6 +30,7 @@ app = typer.Typer(
 app.add_typer(data_cli.app, name="data")
 app.add_typer(metrics_app, name="metrics")
 scenario_cli.app.command("run")(run_command)
+scenario_cli.app.command("montecarlo")(montecarlo_command)
 app.add_typer(scenario_cli.app, name="scenario")
 app.command("assess")(assess_command)
 

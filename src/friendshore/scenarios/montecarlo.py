@@ -35,15 +35,15 @@ from friendshore.scenarios.cuts import ByProductLink, ExportCut, ProductionCut
 from friendshore.scenarios.model import ExportRestriction, Scenario, load_scenario, scenario_ids
 from friendshore.scenarios.network import LAYER, ScenarioNetwork
 from friendshore.scenarios.propagate import (
-    _check_cuts,
-    _dependencies,
-    _flow_keep,
-    _levels,
-    _node_map,
-    _production_cut_share,
+    check_cuts,
+    dependencies,
+    flow_keep,
+    levels,
+    node_map,
+    production_cut_share,
     propagate,
 )
-from friendshore.scenarios.run import _member_table
+from friendshore.scenarios.run import member_table
 
 __all__ = [
     "CHUNK_SIZE",
@@ -291,7 +291,7 @@ def prepare_model(
     cuts = tuple(cuts)
     if not 0.0 <= cut_share <= 1.0:
         raise ValidationError(f"cut share must be between 0 and 1, got {cut_share}")
-    _check_cuts(net, cuts)
+    check_cuts(net, cuts)
     nodes, edges, flows = net.nodes, net.edges, net.flows
     n = len(nodes)
     layer_index = pd.MultiIndex.from_frame(net.layers[LAYER])
@@ -304,16 +304,16 @@ def prepare_model(
     exports = np.bincount(src, q, minlength=n).astype(np.float64, copy=False)
     supply = prod + imports
     fq = flows["quantity_t"].to_numpy(dtype=np.float64)
-    keep = _flow_keep(net, [c for c in cuts if isinstance(c, ExportCut)])
-    f_direct = _production_cut_share(net, [c for c in cuts if isinstance(c, ProductionCut)])
+    keep = flow_keep(net, [c for c in cuts if isinstance(c, ExportCut)])
+    f_direct = production_cut_share(net, [c for c in cuts if isinstance(c, ProductionCut)])
     links = [c for c in cuts if isinstance(c, ByProductLink)]
-    deps, ore_node = _dependencies(net, layer_index, links)
-    level = _levels(layer_index, deps)
+    deps, ore_node = dependencies(net, layer_index, links)
+    level = levels(layer_index, deps)
     node_level = level[layer_id]
     link_arrays = tuple(
         (
             link.ratio,
-            *_node_map(net, (link.host_mineral, link.host_stage), (link.mineral, link.stage)),
+            *node_map(net, (link.host_mineral, link.host_stage), (link.mineral, link.stage)),
         )
         for link in links
     )
@@ -339,7 +339,7 @@ def prepare_model(
         node_row = np.arange(n, dtype=np.int64)
     else:
         if rows is None:
-            rows = _member_table(propagate(net, []), pd.Series(zone.country_to_member()))
+            rows = member_table(propagate(net, []), pd.Series(zone.country_to_member()))
         c2m = nodes["country"].map(pd.Series(zone.country_to_member()))
         key = pd.MultiIndex.from_frame(rows[[*LAYER, "member"]])
         node_row = key.get_indexer(
@@ -622,7 +622,7 @@ def run_montecarlo(
         cut_share = max(shares) if shares else DEFAULT_CUT_SHARE
     net = ScenarioNetwork.from_supply(supply, scenario.year)
     probs = disruption_probabilities(net, supply.governance, overrides=overrides)
-    rows = _member_table(propagate(net, []), pd.Series(zone.country_to_member()))
+    rows = member_table(propagate(net, []), pd.Series(zone.country_to_member()))
     model = prepare_model(
         net, cuts, probs, cut_share=cut_share, zone=zone, rows=rows, per_layer=per_layer
     )

@@ -185,7 +185,7 @@ def propagate(
         raise ValidationError(f"max_iter must be at least 1, got {max_iter}")
     if not tol > 0:
         raise ValidationError(f"tol must be positive, got {tol}")
-    _check_cuts(net, cuts)
+    check_cuts(net, cuts)
 
     nodes, edges, flows = net.nodes, net.edges, net.flows
     n = len(nodes)
@@ -201,7 +201,7 @@ def propagate(
     supply = prod + imports
 
     # 1. Direct loss from export cuts, applied to the HS6 flows.
-    keep = _flow_keep(net, [c for c in cuts if isinstance(c, ExportCut)])
+    keep = flow_keep(net, [c for c in cuts if isinstance(c, ExportCut)])
     fq = flows["quantity_t"].to_numpy(dtype=np.float64)
     cut_t = np.where(np.isnan(fq), 0.0, fq) * (1.0 - keep)
     fval = flows["value_usd"].to_numpy(dtype=np.float64)
@@ -219,14 +219,14 @@ def propagate(
     alpha = np.bincount(src, a, minlength=n)
 
     # Production cut shares and cross-stage dependencies.
-    f_direct = _production_cut_share(net, [c for c in cuts if isinstance(c, ProductionCut)])
+    f_direct = production_cut_share(net, [c for c in cuts if isinstance(c, ProductionCut)])
     links = [c for c in cuts if isinstance(c, ByProductLink)]
-    deps, ore_node = _dependencies(net, layer_index, links)
-    level = _levels(layer_index, deps)
+    deps, ore_node = dependencies(net, layer_index, links)
+    level = levels(layer_index, deps)
     node_level = level[layer_id]
     layer_est = net.layers["estimated"].to_numpy(dtype=bool)
     link_nodes = [
-        (link, _node_map(net, (link.host_mineral, link.host_stage), (link.mineral, link.stage)))
+        (link, node_map(net, (link.host_mineral, link.host_stage), (link.mineral, link.stage)))
         for link in links
     ]
 
@@ -337,7 +337,24 @@ def _check_share(value: float, what: str, field: str) -> None:
         raise ValidationError(f"{what}: {field} must be between 0 and 1, got {value}")
 
 
-def _check_cuts(net: ScenarioNetwork, cuts: Sequence[Cut]) -> None:
+def check_cuts(net: ScenarioNetwork, cuts: Sequence[Cut]) -> None:
+    """Check shock records against the network before any computation.
+
+    Parameters
+    ----------
+    net
+        The network the cuts apply to.
+    cuts
+        Export cuts, production cuts and by-product links.
+
+    Raises
+    ------
+    ValidationError
+        For a share or ratio outside 0–1, an export cut with neither minerals nor
+        HS6 codes, a mineral not in the network, an HS6 code not mapped to a
+        mineral, or a production cut or by-product link naming a mineral × stage
+        layer the network of ``net.year`` lacks.
+    """
     minerals = set(net.layers["mineral_id"])
     codes = set(net.hs_codes["hs6"])
     layers = set(zip(net.layers["mineral_id"], net.layers["stage"], strict=True))
@@ -373,8 +390,29 @@ def _check_cuts(net: ScenarioNetwork, cuts: Sequence[Cut]) -> None:
             raise ValidationError(f"unknown shock record {cut!r}")
 
 
-def _flow_keep(net: ScenarioNetwork, cuts: Sequence[ExportCut]) -> FloatArray:
-    """Share of each HS6 flow left after the export cuts (product over cuts)."""
+def flow_keep(net: ScenarioNetwork, cuts: Sequence[ExportCut]) -> FloatArray:
+    """Share (0–1) of each HS6 flow of ``net.flows`` left after the export cuts.
+
+    Parameters
+    ----------
+    net
+        The network whose flows are cut.
+    cuts
+        The export cuts (checked by :func:`check_cuts`).
+
+    Returns
+    -------
+    numpy.ndarray
+        One value per row of ``net.flows``, in that order: ``Π_k (1 − s_k)`` over
+        the cuts ``k`` that select the flow (1 where none does).
+
+    Notes
+    -----
+    A cut selects the flows from its exporter to every importer not in its
+    ``exempt`` list whose mineral is in ``minerals``, or whose HS6 code is in
+    ``hs6``; on an estimated layer (trade not by HS6 code) a code selects the
+    flows of every layer the code maps to.
+    """
     flows = net.flows
     keep = np.ones(len(flows))
     if not cuts:
@@ -395,7 +433,23 @@ def _flow_keep(net: ScenarioNetwork, cuts: Sequence[ExportCut]) -> FloatArray:
     return keep
 
 
-def _production_cut_share(net: ScenarioNetwork, cuts: Sequence[ProductionCut]) -> FloatArray:
+def production_cut_share(net: ScenarioNetwork, cuts: Sequence[ProductionCut]) -> FloatArray:
+    """Share (0–1) of each node's production removed by the production cuts.
+
+    Parameters
+    ----------
+    net
+        The network whose nodes are cut.
+    cuts
+        The production cuts (checked by :func:`check_cuts`).
+
+    Returns
+    -------
+    numpy.ndarray
+        One value per row of ``net.nodes``, in that order: ``1 − Π_k (1 − f_k)``
+        over the cuts ``k`` on the node's country × mineral × stage (0 where none
+        is; a cut on a country without a node in that layer removes nothing).
+    """
     keep = np.ones(len(net.nodes))
     if not cuts:
         return 1.0 - keep
@@ -408,10 +462,25 @@ def _production_cut_share(net: ScenarioNetwork, cuts: Sequence[ProductionCut]) -
     return 1.0 - keep
 
 
-def _node_map(
+def node_map(
     net: ScenarioNetwork, source: tuple[str, str], target: tuple[str, str]
 ) -> tuple[IntArray, IntArray]:
-    """Positions of the same countries' nodes in the source and target layers."""
+    """Node positions of the countries present in both a source and a target layer.
+
+    Parameters
+    ----------
+    net
+        The network.
+    source, target
+        ``(mineral_id, stage)`` of the two layers.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(source_positions, target_positions)``, aligned: row positions in
+        ``net.nodes`` of each target-layer country that also has a source-layer
+        node (countries without one are left out), in target-layer order.
+    """
     nodes = net.nodes
     tgt = nodes[(nodes["mineral_id"] == target[0]) & (nodes["stage"] == target[1])]
     key = pd.MultiIndex.from_frame(nodes[[*LAYER, "country"]])
@@ -423,25 +492,65 @@ def _node_map(
     return src_pos[ok], tgt["node"].to_numpy(dtype=np.int64)[ok]
 
 
-def _dependencies(
+def dependencies(
     net: ScenarioNetwork, layer_index: pd.MultiIndex, links: Sequence[ByProductLink]
 ) -> tuple[dict[int, set[int]], IntArray]:
-    """Layer dependencies (processing on mining, by-product on host) and each node's ore node."""
+    """Cross-stage dependencies of the layers, and each node's ore node.
+
+    Parameters
+    ----------
+    net
+        The network.
+    layer_index
+        ``(mineral_id, stage)`` of each layer, in the order of ``net.layers``.
+    links
+        The by-product links (checked by :func:`check_cuts`).
+
+    Returns
+    -------
+    deps : dict of int to set of int
+        For each layer position, the positions of the layers its output depends
+        on: a processing layer on the same mineral's mining layer (where the
+        network has both), a by-product layer on its host layer.
+    ore_node : numpy.ndarray
+        For each row of ``net.nodes``, the row of the same country's mining node
+        of the same mineral where the node is a processing node and that mining
+        node exists; −1 otherwise.
+    """
     deps: dict[int, set[int]] = {i: set() for i in range(len(layer_index))}
     ore_node = np.full(len(net.nodes), -1, dtype=np.int64)
     pos = {k: i for i, k in enumerate(layer_index)}
     for (mineral, stage), i in pos.items():
         if stage == "processing" and (mineral, "mining") in pos:
             deps[i].add(pos[(mineral, "mining")])
-            src, tgt = _node_map(net, (mineral, "mining"), (mineral, "processing"))
+            src, tgt = node_map(net, (mineral, "mining"), (mineral, "processing"))
             ore_node[tgt] = src
     for link in links:
         deps[pos[(link.mineral, link.stage)]].add(pos[(link.host_mineral, link.host_stage)])
     return deps, ore_node
 
 
-def _levels(layer_index: pd.MultiIndex, deps: dict[int, set[int]]) -> IntArray:
-    """Computation level of each layer (0 = no dependency); a cycle is an error."""
+def levels(layer_index: pd.MultiIndex, deps: dict[int, set[int]]) -> IntArray:
+    """Computation level of each layer: the longest chain of dependencies below it.
+
+    Parameters
+    ----------
+    layer_index
+        ``(mineral_id, stage)`` of each layer.
+    deps
+        Dependencies per layer position, as returned by :func:`dependencies`.
+
+    Returns
+    -------
+    numpy.ndarray
+        One int per layer: 0 without dependencies, else ``1 + max`` of the levels
+        of the layers it depends on; layers are computed in increasing level.
+
+    Raises
+    ------
+    ValidationError
+        Where the dependencies form a cycle (by-product links only can).
+    """
     level = np.zeros(len(layer_index), dtype=np.int64)
     for _ in range(len(layer_index) + 1):
         changed = False

@@ -208,7 +208,7 @@ def run_scenario(
     prop = propagate(net, cuts)
 
     c2m = pd.Series(zone.country_to_member(), dtype=object)
-    table = _member_table(prop, c2m)
+    table = member_table(prop, c2m)
     stock_days = _stock_days(scenario, table)
     table["stock_days"] = stock_days
     table["stock_t"] = (
@@ -257,8 +257,35 @@ def run_scenario(
     )
 
 
-def _member_table(prop: Propagation, c2m: pd.Series) -> pd.DataFrame:
-    """Baseline, demand, losses and N-1 coverage per member × layer (vectorised)."""
+def member_table(prop: Propagation, c2m: pd.Series) -> pd.DataFrame:
+    """Baseline, demand, losses and N-1 coverage per zone member × mineral × stage (t/yr).
+
+    Parameters
+    ----------
+    prop
+        A propagation (its nodes and edges).
+    c2m
+        Member id per ISO3 country (``Zone.country_to_member()`` as a Series);
+        countries outside it are left out.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per ``mineral_id, stage, member`` with a positive baseline or a
+        loss: ``production_t`` (withheld or missing production counted 0),
+        ``direct_loss_t``, ``lost_t`` (sum of the members' countries'
+        ``shortfall_t``), ``estimated`` (any node estimated), ``imports_t`` and
+        ``exports_t`` (trade with countries outside the member only),
+        ``baseline_t`` (production + imports), ``demand_t`` (baseline − exports)
+        and ``n1_coverage``.
+
+    Notes
+    -----
+    ``n1_coverage = (baseline_t − largest supplier) / demand_t``, the largest
+    supplier being the member's own production or its largest single exporter
+    outside the member (the IEA's gas-security N-1 rule); NaN where ``demand_t``
+    is not positive.
+    """
     nodes = prop.nodes.assign(member=prop.nodes["country"].map(c2m))
     nodes = nodes[nodes["member"].notna()]
     g = nodes.assign(production_t=nodes["production_t"].fillna(0.0)).groupby(

@@ -421,6 +421,15 @@ def test_group_hhi_matches_scalar_hhi() -> None:
     assert math.isnan(out["c"])
 
 
+def test_group_hhi_on_the_fraction_scale() -> None:
+    frame = pd.DataFrame({"g": ["a", "a", "b"], "share": [0.6, 0.4, np.nan]})
+    points = group_hhi(frame, ["g"])
+    fraction = group_hhi(frame, ["g"], scale=1.0)
+    assert fraction["a"] == 0.6**2 + 0.4**2
+    assert fraction["a"] == pytest.approx(points["a"] / 10_000)
+    assert math.isnan(fraction["b"])
+
+
 def test_missing_columns_are_an_input_error(network: SupplyNetwork) -> None:
     with pytest.raises(InputError, match="status"):
         concentration(network.production.drop(columns="status"), network.production_totals)

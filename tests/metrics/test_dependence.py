@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -258,6 +259,41 @@ def test_self_sufficiency_is_one_minus_zone_reliance(
     graphite = _one(ss, mineral_id="graphite", stage="mining", year=2023)
     assert 0.0 < graphite["self_sufficiency"] < 0.05
     assert ss.loc[ss["self_sufficiency"].isna(), "note"].notna().all()
+
+
+@pytest.mark.parametrize("metric", [self_sufficiency, zone_sourcing])
+def test_precomputed_dependence_gives_the_same_frame(
+    metric: Callable[..., pd.DataFrame],
+    network: SupplyNetwork,
+    production: tuple[pd.DataFrame, pd.DataFrame],
+    dependence: pd.DataFrame,
+) -> None:
+    # assess() computes import_dependence once and hands it on
+    rows, totals = production
+    zone = default_zone()
+    computed = metric(network.trade, rows, zone, totals=totals)
+    reused = metric(network.trade, rows, zone, totals=totals, dependence=dependence)
+    pd.testing.assert_frame_equal(reused, computed, check_exact=True)
+
+
+def test_import_hhi_is_the_hhi_of_partner_value_shares(
+    network: SupplyNetwork, dependence: pd.DataFrame
+) -> None:
+    trade = network.trade
+    cobalt = trade[
+        (trade["mineral_id"] == "cobalt") & (trade["year"] == 2022) & (trade["importer"] == "JPN")
+    ]
+    by_partner = cobalt.groupby(["stage", "exporter"])["value_usd"].sum()
+    shares = by_partner / by_partner.groupby(level="stage").transform("sum")
+    expected = (10_000.0 * shares**2).groupby(level="stage").sum()
+    got = dependence[
+        (dependence["mineral_id"] == "cobalt")
+        & (dependence["year"] == 2022)
+        & (dependence["member"] == "JPN")
+    ].set_index("stage")["import_hhi"]
+    assert len(expected) > 0
+    got = got.reindex(expected.index)
+    np.testing.assert_allclose(got.to_numpy(), expected.to_numpy(), rtol=1e-12)
 
 
 def test_zone_sourcing_shares_sum_to_one(

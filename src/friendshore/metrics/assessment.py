@@ -203,8 +203,8 @@ def assess(
     zprod = zone_production_share(shares, zone)
     zres = zone_reserves_share(network.reserves, network.reserves_totals, zone)
     dep = import_dependence(network.trade, rows, zone, totals=totals, rival=rival)
-    suff = self_sufficiency(network.trade, rows, zone, totals=totals)
-    sourcing = zone_sourcing(network.trade, rows, zone, totals=totals)
+    suff = self_sufficiency(network.trade, rows, zone, totals=totals, dependence=dep)
+    sourcing = zone_sourcing(network.trade, rows, zone, totals=totals, dependence=dep)
     risk = supply_risk(shares, sourcing, network.governance, network.recycling, dep, zone)
     gpr = geopolrisk(shares, network.trade, network.governance, zone, totals=totals)
     power = bargaining_power(network.trade, shares, zone, rival=rival)
@@ -427,7 +427,7 @@ def supply_risk_table(
             year, shares.loc[shares["mineral_id"] == mineral, "year"], what="production data"
         )
     dep = import_dependence(network.trade, rows, zone, totals=totals)
-    sourcing = zone_sourcing(network.trade, rows, zone, totals=totals)
+    sourcing = zone_sourcing(network.trade, rows, zone, totals=totals, dependence=dep)
     risk = supply_risk(shares, sourcing, network.governance, network.recycling, dep, zone)
     gpr = geopolrisk(shares, network.trade, network.governance, zone, totals=totals)
     zone_gpr = gpr.loc[(gpr["member"] == ZONE) & (gpr["mineral_id"] == mineral)]

@@ -7,12 +7,14 @@ Every function here is pure: frames in, a labelled frame out. Shares are fractio
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from friendshore._core.errors import InputError
+from friendshore.metrics._frames import require_columns
 from friendshore.metrics.shares import SERIES_KEYS, production_shares, world_denominator
 
 #: Sources whose country tables list every significant producer, with the rest in
@@ -135,23 +137,36 @@ def hhi_bands(h: pd.Series) -> pd.Series:
     return bands.where(values.notna())
 
 
-def group_hhi(frame: pd.DataFrame, by: Sequence[str], *, share: str = "share") -> pd.Series:
+def group_hhi(
+    frame: pd.DataFrame, by: Sequence[str], *, share: str = "share", scale: float = HHI_MAX
+) -> pd.Series:
     """HHI (0–10,000) of each group of ``frame`` (vectorised :func:`hhi`).
 
-    NULL shares are left out; a group with no known share gets NaN.
-    See :func:`hhi` for the formula.
+    Parameters
+    ----------
+    frame
+        Rows with the ``by`` columns and a ``share`` column (fractions 0–1).
+    by
+        Columns naming the groups (markets); NULL keys form groups of their own.
+    share
+        The column holding the shares.
+    scale
+        Upper end of the index: :data:`HHI_MAX` (10,000, the DOJ/FTC scale) by
+        default; ``1.0`` gives ``Σ s²`` on 0–1, the scale of ``geopolrisk-py``.
+
+    Returns
+    -------
+    pandas.Series
+        Named ``hhi``, indexed by ``by``; NaN for a group with no known share.
+
+    Notes
+    -----
+    ``Σ (√scale · s)²`` over the group's known shares; NULL shares are left out.
+    See :func:`hhi` for the formula and its source.
     """
-    squared = (100.0 * frame[share].astype("float64")) ** 2
+    squared = (math.sqrt(scale) * frame[share].astype("float64")) ** 2
     out = squared.groupby([frame[k] for k in by], dropna=False).sum(min_count=1)
     return out.rename("hhi")
-
-
-def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> pd.DataFrame:
-    """Check ``frame`` has ``columns``; return it with ``quantity_t`` as float64."""
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise InputError(f"{what} lacks the column(s) {', '.join(missing)}")
-    return frame.astype({"quantity_t": "float64"})
 
 
 def _releases(rows: pd.DataFrame, totals: pd.DataFrame) -> pd.Series:
@@ -282,8 +297,8 @@ def concentration(
     index; ``top1``/``top3`` likewise rank known figures only. A figure is never
     filled in: with no known figure, shares and HHI are NULL.
     """
-    rows = _require(rows, [*SERIES_KEYS, "country", "quantity_t", "status"], "rows")
-    totals = _require(totals, [*SERIES_KEYS, "kind", "quantity_t"], "totals")
+    rows = require_columns(rows, [*SERIES_KEYS, "country", "quantity_t", "status"], "rows")
+    totals = require_columns(totals, [*SERIES_KEYS, "kind", "quantity_t"], "totals")
     keys = SERIES_KEYS
     den = world_denominator(rows, totals).set_index(keys)
     shares = production_shares(rows, totals)
@@ -356,8 +371,8 @@ def country_shares(
         raise InputError(
             f"cannot select a series by {', '.join(unknown)}; use {', '.join(SERIES_KEYS)}"
         )
-    rows = _require(rows, [*SERIES_KEYS, "country", "quantity_t", "status"], "rows")
-    totals = _require(totals, [*SERIES_KEYS, "kind", "quantity_t"], "totals")
+    rows = require_columns(rows, [*SERIES_KEYS, "country", "quantity_t", "status"], "rows")
+    totals = require_columns(totals, [*SERIES_KEYS, "kind", "quantity_t"], "totals")
     row_mask = pd.Series(True, index=rows.index)
     total_mask = pd.Series(True, index=totals.index)
     for key, value in series.items():

@@ -25,6 +25,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from friendshore.metrics._frames import first_match
+from friendshore.metrics.concentration import group_hhi
 from friendshore.metrics.shares import world_denominator
 from friendshore.model.zone import Zone
 
@@ -215,19 +217,6 @@ def member_flows(trade: pd.DataFrame, zone: Zone) -> pd.DataFrame:
     )
     out["content_coverage"] = _ratio(out["content_value_usd"], out["value_usd"])
     return out[FLOW_COLUMNS]
-
-
-def _select(
-    index: pd.Index, cases: list[tuple[pd.Series, object]], default: object = None
-) -> pd.Series:
-    """The value of the first case whose condition holds, row by row (like ``np.select``).
-
-    Values may be scalars or Series (strings, numbers or ``None``).
-    """
-    out = pd.Series(default, index=index, dtype=object)
-    for condition, value in reversed(cases):
-        out = out.mask(condition.to_numpy(dtype=bool), value)
-    return out
 
 
 def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
@@ -495,10 +484,10 @@ def import_dependence(
     )
     by_partner = imports.groupby([*by, "partner"], sort=False, dropna=False)["value_usd"].sum()
     total = by_partner.groupby(level=by, sort=False).transform("sum")
-    share = by_partner / total.where(total > 0)
+    share = (by_partner / total.where(total > 0)).rename("share").reset_index()
     hhi = pd.DataFrame(
         {
-            "import_hhi": (10_000.0 * share**2).groupby(level=by).sum(min_count=1),
+            "import_hhi": group_hhi(share, by),
             "n_sources": (by_partner > 0).groupby(level=by).sum(),
         }
     )
@@ -565,12 +554,12 @@ def _add_import_reliance(out: pd.DataFrame, min_coverage: float, max_spread: flo
     out["import_reliance"] = at_known.where(ok)
     out["import_reliance_min"] = ir_min
     out["import_reliance_max"] = ir_max
-    out["import_reliance_basis"] = _select(
+    out["import_reliance_basis"] = first_match(
         out.index,
         [(ok & zero, "zero production"), (ok, "contained t")],
     )
     unknown = out["production_status"].isin([SEVERAL_PRODUCTS, NO_SERIES])
-    out["import_reliance_note"] = _select(
+    out["import_reliance_note"] = first_match(
         out.index,
         [
             (ok, None),
@@ -594,10 +583,15 @@ def self_sufficiency(
     totals: pd.DataFrame | None = None,
     min_coverage: float = MIN_COVERAGE,
     max_spread: float = MAX_SPREAD,
+    dependence: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Zone self-sufficiency (fraction): production over apparent consumption, contained t.
 
-    Parameters are those of :func:`import_dependence`.
+    Parameters are those of :func:`import_dependence`, and:
+
+    dependence
+        The output of :func:`import_dependence` for the same inputs, if already
+        computed (only its ``'zone'`` rows are read); computed here when ``None``.
 
     Returns
     -------
@@ -616,10 +610,11 @@ def self_sufficiency(
     ``1 − IR`` of the zone row of :func:`import_dependence` and is NULL where
     that is; above 1 the zone is a net exporter.
     """
-    dep = import_dependence(
-        trade, rows, zone, totals=totals, min_coverage=min_coverage, max_spread=max_spread
-    )
-    dep = dep[dep["member"] == ZONE]
+    if dependence is None:
+        dependence = import_dependence(
+            trade, rows, zone, totals=totals, min_coverage=min_coverage, max_spread=max_spread
+        )
+    dep = dependence[dependence["member"] == ZONE]
     out = dep[[*KEYS, "production_t", "production_status", "imports_t", "exports_t"]].copy()
     out["apparent_consumption_t"] = dep["apparent_consumption_t"]
     out["self_sufficiency"] = 1.0 - dep["import_reliance"]
@@ -638,10 +633,15 @@ def zone_sourcing(
     totals: pd.DataFrame | None = None,
     min_coverage: float = MIN_COVERAGE,
     max_spread: float = MAX_SPREAD,
+    dependence: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The zone's actual sourcing mix (t): its own production by country plus imports by origin.
 
-    Parameters are those of :func:`import_dependence`.
+    Parameters are those of :func:`import_dependence`, and:
+
+    dependence
+        The output of :func:`import_dependence` for the same inputs, if already
+        computed (only its ``'zone'`` rows are read); computed here when ``None``.
 
     Returns
     -------
@@ -664,13 +664,12 @@ def zone_sourcing(
     produces nothing the mix is imports only, in gross tonnes if content factors
     are missing (basis ``'gross t, imports only'``).
     """
-    dep = import_dependence(
-        trade, rows, zone, totals=totals, min_coverage=min_coverage, max_spread=max_spread
-    )
-    status = dep.loc[
-        dep["member"] == ZONE,
-        [*KEYS, "import_reliance", "import_reliance_basis", "import_reliance_note"],
-    ]
+    if dependence is None:
+        dependence = import_dependence(
+            trade, rows, zone, totals=totals, min_coverage=min_coverage, max_spread=max_spread
+        )
+    dep = dependence[dependence["member"] == ZONE]
+    status = dep[[*KEYS, "import_reliance", "import_reliance_basis", "import_reliance_note"]]
     status = status.assign(
         basis=status["import_reliance_basis"].replace({"zero production": "gross t, imports only"}),
         note=status["import_reliance_note"],
@@ -814,7 +813,7 @@ def bargaining_power(
     non_rival = non_rival.where(non_rival > 0)
     supply["zone_non_rival_supply_share"] = supply["zone_production_t"] / non_rival
     supply["zone_non_rival_supply_share_max"] = supply["zone_production_max_t"] / non_rival
-    supply["supply_note"] = _select(
+    supply["supply_note"] = first_match(
         supply.index,
         [
             (withheld, "a zone country's production is withheld or missing"),

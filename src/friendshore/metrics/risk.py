@@ -18,6 +18,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from friendshore.metrics._frames import first_match
+from friendshore.metrics.concentration import group_hhi
 from friendshore.metrics.dependence import (
     KEYS,
     MIN_COVERAGE,
@@ -144,14 +146,6 @@ def _trade_parameters(countries: pd.Series, zone: Zone) -> pd.Series:
     return countries.map(lookup).astype("float64")
 
 
-def _note(index: pd.Index, cases: list[tuple[pd.Series, object]]) -> pd.Series:
-    """The first reason whose condition holds, row by row; NULL where none does."""
-    out = pd.Series(None, index=index, dtype=object)
-    for condition, text in reversed(cases):
-        out = out.mask(condition.to_numpy(dtype=bool), text)
-    return out
-
-
 def supply_risk(  # noqa: PLR0917 (the six inputs of the method, in its order)
     shares: pd.DataFrame,
     sourcing: pd.DataFrame,
@@ -271,7 +265,7 @@ def supply_risk(  # noqa: PLR0917 (the six inputs of the method, in its order)
     bracket = out["hhi_wgi_global"] * ir / 2.0 + out["hhi_wgi_sourcing"] * (1.0 - ir / 2.0)
     out["supply_risk_before_recycling"] = bracket * out["substitution_index"]
     out["supply_risk"] = out["supply_risk_before_recycling"] * (1.0 - out["eol_rir"])
-    out["note"] = _note(
+    out["note"] = first_match(
         out.index,
         [
             (out["hhi_wgi_global"].isna(), "no production shares with a WGI score"),
@@ -355,8 +349,8 @@ def geopolrisk(
     production as 0).
     """
     sh = shares if year is None else shares[shares["year"] == year]
-    per_series = sh.assign(sq=sh["share"] ** 2).groupby(SERIES_KEYS, sort=False, dropna=False)
-    hhi_series = per_series.agg(hhi=("sq", lambda s: s.sum(min_count=1)), covered=("share", "sum"))
+    hhi_series = group_hhi(sh, SERIES_KEYS, scale=1.0).to_frame()
+    hhi_series["covered"] = sh.groupby(SERIES_KEYS, sort=False, dropna=False)["share"].sum()
     hhi_series = hhi_series.reset_index()
     n_series = hhi_series.groupby(KEYS, sort=False)["hhi"].transform("size")
     hhi = (
@@ -432,7 +426,7 @@ def geopolrisk(
         out["hhi"] * out["weighted_imports_t"] / den_max.where(den_max > 0)
     ).where(usable)
     out["basis"] = "gross t" if basis == "gross" else "contained t"
-    out["note"] = _note(
+    out["note"] = first_match(
         out.index,
         [
             (out["hhi"].isna(), "no production HHI (no series, or several products)"),

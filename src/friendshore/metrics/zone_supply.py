@@ -12,7 +12,7 @@ from collections.abc import Collection
 import numpy as np
 import pandas as pd
 
-from friendshore._core.errors import InputError
+from friendshore.metrics._frames import require_columns
 from friendshore.metrics.concentration import COMPLETE_LISTING_SOURCES, group_share
 from friendshore.metrics.shares import SERIES_KEYS, production_shares
 from friendshore.model.zone import Zone
@@ -134,7 +134,7 @@ def zone_production_share(
     how much is unknown. A zone with no member has zone share 0.
     """
     keys = SERIES_KEYS
-    shares = _require(
+    shares = require_columns(
         shares, [*keys, "country", "quantity_t", "status", "share", "world_quantity_t"]
     )
     members = zone.countries
@@ -226,8 +226,8 @@ def zone_reserves_share(
     NULL, with the known-only sum in ``zone_reserves_share_min`` (e.g. barite
     2023: U.S. and Mexican reserves NA).
     """
-    reserves = _require(reserves, [*RESERVES_KEYS, "country", "quantity_t", "status"])
-    reserves_totals = _require(reserves_totals, [*RESERVES_KEYS, "kind", "quantity_t"])
+    reserves = require_columns(reserves, [*RESERVES_KEYS, "country", "quantity_t", "status"])
+    reserves_totals = require_columns(reserves_totals, [*RESERVES_KEYS, "kind", "quantity_t"])
     shares = production_shares(reserves.assign(stage=""), reserves_totals.assign(stage=""))
     out = zone_production_share(shares, zone, complete_sources=complete_sources)
     out = out.drop(columns="stage").rename(
@@ -285,12 +285,3 @@ def non_rival_supply(
     base["non_rival_quantity_t"] = non_rival
     base["zone_non_rival_share"] = base["zone_quantity_t"] / non_rival.where(non_rival > 0)
     return base[NON_RIVAL_COLUMNS]
-
-
-def _require(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """Check ``frame`` has ``columns``; return it with its numeric columns as float64."""
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise InputError(f"input frame lacks the column(s) {', '.join(missing)}")
-    numeric = [c for c in ("quantity_t", "share", "world_quantity_t") if c in frame.columns]
-    return frame.astype(dict.fromkeys(numeric, "float64"))

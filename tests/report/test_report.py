@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,7 @@ from typing import Any
 import pandas as pd
 import plotly.colors
 import pytest
-from playwright.sync_api import sync_playwright
+from offline_browser import needs_chromium, open_offline
 
 from friendshore._core.errors import ValidationError
 from friendshore.data.geometry import read_world_geometry
@@ -20,8 +19,6 @@ from friendshore.metrics.assessment import Assessment
 from friendshore.report import figures
 from friendshore.report.html import GEOJSON_KEY, REPORT_NAME, write_report
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PALETTE = set(figures.OKABE_ITO.values())
 
 
@@ -205,54 +202,18 @@ def test_report_replaces_the_old_one_atomically(assessment: Assessment, tmp_path
 # --- headless Chromium -----------------------------------------------------------
 
 
-@pytest.mark.skipif(
-    not CHROMIUM.exists() and not os.environ.get("CI"),
-    reason="needs Debian's chromium at /usr/bin/chromium (.ci/run installs it; in CI it must run)",
-)
+@needs_chromium
 def test_report_renders_offline_in_chromium(report: Path) -> None:
-    url = report.as_uri()
-    console: list[str] = []
-    requests: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
+    ready = "document.querySelectorAll('.js-plotly-plot .main-svg').length >= 10"
+    with open_offline(report, ready, "report.png") as page:
+        rendered = page.evaluate(
+            """() => ['fig-china-share', 'fig-members', 'fig-trend', 'fig-zone-vs-china',
+                      'fig-map'].map(id => document.querySelectorAll(
+                          '#' + id + ' .main-svg').length)"""
         )
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.on(
-                "console",
-                lambda m: console.append(f"{m.type}: {m.text}") if m.type == "error" else None,
-            )
-            page.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
-            page.on("request", lambda r: requests.append(r.url))
-            page.goto(url, wait_until="load")
-            page.wait_for_function(
-                "document.querySelectorAll('.js-plotly-plot .main-svg').length >= 10",
-                timeout=30_000,
-            )
-            rendered = page.evaluate(
-                """() => ['fig-china-share', 'fig-members', 'fig-trend', 'fig-zone-vs-china',
-                          'fig-map'].map(id => document.querySelectorAll(
-                              '#' + id + ' .main-svg').length)"""
-            )
-            map_paths = page.locator("#fig-map path.choroplethlocation").count()
-            bars = page.locator("#fig-china-share g.point").count()
-            summary = page.locator("#summary table").first.inner_text()
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
-        finally:
-            browser.close()
-    assert console == []
-    outside = [u for u in requests if u != url and not u.startswith(("data:", "blob:"))]
-    assert outside == []
+        map_paths = page.locator("#fig-map path.choroplethlocation").count()
+        bars = page.locator("#fig-china-share g.point").count()
+        summary = page.locator("#summary table").first.inner_text()
     assert all(n >= 1 for n in rendered), rendered
     assert map_paths >= 170  # every country of the bundled geometry (less Antarctica)
     assert bars >= 30

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import sync_playwright
+from offline_browser import needs_chromium, open_offline
 from typer.testing import CliRunner
 
 from friendshore.cli.main import app
@@ -25,8 +24,6 @@ from friendshore.report.scenario import (
 from friendshore.scenarios.model import load_scenario
 from friendshore.scenarios.run import ScenarioResult, run_scenario
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PALETTE = set(OKABE_ITO.values())
 
 
@@ -167,49 +164,13 @@ def test_cli_writes_the_report(store_path: Path, tmp_path: Path) -> None:
     assert "report written" not in bare.stderr
 
 
-@pytest.mark.skipif(
-    not CHROMIUM.exists() and not os.environ.get("CI"),
-    reason="needs Debian's chromium at /usr/bin/chromium (.ci/run installs it; in CI it must run)",
-)
+@needs_chromium
 def test_scenario_report_renders_offline_in_chromium(report: Path) -> None:
-    url = report.as_uri()
-    console: list[str] = []
-    requests: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.on(
-                "console",
-                lambda m: console.append(f"{m.type}: {m.text}") if m.type == "error" else None,
-            )
-            page.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
-            page.on("request", lambda r: requests.append(r.url))
-            page.goto(url, wait_until="load")
-            page.wait_for_function(
-                "document.querySelectorAll('.js-plotly-plot .main-svg').length >= 4",
-                timeout=30_000,
-            )
-            bars = page.locator("#fig-shortfall g.point").count()
-            recovery = page.locator("#fig-recovery g.point").count()
-            table = page.locator("#records table").first.inner_text()
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "scenario-report.png"), full_page=True)
-        finally:
-            browser.close()
-    assert console == []
-    outside = [u for u in requests if u != url and not u.startswith(("data:", "blob:"))]
-    assert outside == []
+    ready = "document.querySelectorAll('.js-plotly-plot .main-svg').length >= 4"
+    with open_offline(report, ready, "scenario-report.png") as page:
+        bars = page.locator("#fig-shortfall g.point").count()
+        recovery = page.locator("#fig-recovery g.point").count()
+        table = page.locator("#records table").first.inner_text()
     assert bars >= 3  # at least one bar per losing member (EU27, JPN, USA)
     assert recovery >= 1
     assert "JPN" in table

@@ -15,25 +15,12 @@ from friendshore.model.supply import SupplyNetwork
 from friendshore.model.zone import Zone
 from friendshore.report.scenario import write_scenario_report
 from friendshore.scenarios.model import load_scenario
-from friendshore.scenarios.run import ScenarioResult, run_scenario
+from friendshore.scenarios.run import RECORD_COLUMNS, ScenarioResult, run_scenario
 
-#: Keys of each JSON record, in order (docs/cli.md).
-JSON_KEYS = [
-    "member",
-    "mineral",
-    "stage",
-    "baseline_t",
-    "lost_t",
-    "recovered_t",
-    "recovered_rerouting_t",
-    "recovered_sharing_t",
-    "recovered_stockpile_t",
-    "shortfall_t",
-    "shortfall_share",
-    "months_of_cover",
-    "n1_coverage",
-    "estimated",
-]
+#: Keys of each JSON record, in order (docs/cli.md): the run's record columns less
+#: the working columns that only the CSV output carries.
+CSV_ONLY = ("demand_t", "direct_loss_t", "stock_days")
+JSON_KEYS = [c for c in RECORD_COLUMNS if c not in CSV_ONLY]
 
 
 def result_payload(result: ScenarioResult) -> dict[str, Any]:

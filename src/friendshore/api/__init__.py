@@ -1,0 +1,1 @@
+"""REST API (FastAPI) over the whole engine, serving the dashboard too."""

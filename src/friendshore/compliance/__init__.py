@@ -1,0 +1,1 @@
+"""Compliance: rule packs, declarations, evaluation, signed certificates and their registry."""

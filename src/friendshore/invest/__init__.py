@@ -1,0 +1,1 @@
+"""Investment planner: project pipelines and portfolio optimisation (MILP)."""

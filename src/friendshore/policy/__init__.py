@@ -1,0 +1,1 @@
+"""Tariff and preference simulation: SMART partial equilibrium and structural gravity GE."""

@@ -11,8 +11,11 @@ from typing import Annotated
 import typer
 
 from friendshore._core.types import OutputFormat
+from friendshore.cli import comply as comply_cli
 from friendshore.cli import data as data_cli
+from friendshore.cli import invest as invest_cli
 from friendshore.cli import scenario as scenario_cli
+from friendshore.cli import tariff as tariff_cli
 from friendshore.cli.assess import assess_command, metrics_app
 from friendshore.cli.common import FormatOption, StoreOption, handle_errors, resolve_store
 from friendshore.cli.output import emit_frame
@@ -33,6 +36,9 @@ scenario_cli.app.command("run")(run_command)
 scenario_cli.app.command("montecarlo")(montecarlo_command)
 app.add_typer(scenario_cli.app, name="scenario")
 app.command("assess")(assess_command)
+app.add_typer(tariff_cli.app, name="tariff")
+app.add_typer(invest_cli.app, name="invest")
+app.add_typer(comply_cli.app, name="comply")
 
 
 @app.command("sql")

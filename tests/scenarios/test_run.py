@@ -157,7 +157,8 @@ def test_cli_json_keys(store_path: Path) -> None:
     assert doc["zone_totals"]
     assert all(list(rec) == JSON_KEYS for rec in doc["records"])
     assert JSON_KEYS == [
-        "member", "mineral", "stage", "baseline_t", "lost_t", "recovered_t",
+        "member", "mineral", "stage", "baseline_t", "lost_t", "price_change",
+        "demand_reduction_t", "recovered_t",
         "recovered_rerouting_t", "recovered_sharing_t", "recovered_stockpile_t",
         "shortfall_t", "shortfall_share", "months_of_cover", "n1_coverage", "estimated",
     ]  # fmt: skip
@@ -176,3 +177,64 @@ def test_cli_table(store_path: Path) -> None:
     assert res.exit_code == 0, res.output
     assert "graphite" in res.stdout
     assert "Zone totals" in res.stdout
+
+
+def _no_routes(elasticity: float, price_change: float | None = None) -> Response:
+    return Response(
+        sharing=False, rerouting=False, demand_elasticity=elasticity, price_change=price_change
+    )
+
+
+def test_demand_response_with_a_given_price_rise(supply: SupplyNetwork) -> None:
+    base = load_scenario("cn-graphite-2023")
+    run = run_scenario(
+        supply, base.model_copy(update={"response": _no_routes(-0.2, 0.5)}), default_zone()
+    )
+    g = _layer(run, "graphite", "mining")
+    # |ε| × Δp/p = 0.2 × 0.5: consumption falls 10%, counted up to the loss.
+    expected = np.minimum(0.1 * g["demand_t"].clip(lower=0.0), g["lost_t"])
+    assert np.allclose(g["demand_reduction_t"], expected, rtol=1e-12)
+    assert (g["price_change"] == 0.5).all()
+    assert g["demand_reduction_t"].sum() > 0
+    assert np.allclose(g["shortfall_t"], g["lost_t"] - g["demand_reduction_t"], atol=1e-9)
+    totals = run.zone_totals.set_index(["mineral", "stage"])
+    assert totals.loc[("graphite", "mining"), "demand_reduction_t"] == pytest.approx(
+        g["demand_reduction_t"].sum()
+    )
+
+
+def test_demand_response_derived_from_the_world_loss(
+    supply: SupplyNetwork, graphite: ScenarioResult
+) -> None:
+    base = load_scenario("cn-graphite-2023")
+    response = Response(demand_elasticity=-0.25)  # sharing and re-routing on
+    run = run_scenario(supply, base.model_copy(update={"response": response}), default_zone())
+    nodes = run.propagation.nodes
+    layer = nodes[(nodes["mineral_id"] == "graphite") & (nodes["stage"] == "mining")]
+    world_share = layer["shortfall_t"].sum() / layer["domestic_use_t"].clip(lower=0.0).sum()
+    g = _layer(run, "graphite", "mining")
+    assert 0 < world_share < 1
+    assert g["price_change"].iloc[0] == pytest.approx(world_share / 0.25, rel=1e-12)
+    expected = np.minimum(world_share * g["demand_t"].clip(lower=0.0), g["lost_t"])
+    assert np.allclose(g["demand_reduction_t"], expected, rtol=1e-9)
+    # The routes cover what is left; shortfalls never exceed those without demand response.
+    before = _layer(graphite, "graphite", "mining")["shortfall_t"]
+    assert (g["shortfall_t"] <= before.reindex(g.index) + 1e-6).all()
+    left = g["lost_t"] - g["demand_reduction_t"]
+    assert (g["recovered_t"] <= left + 1e-9).all()
+    assert np.allclose(g["shortfall_t"], left - g["recovered_t"], atol=1e-6)
+
+
+def test_no_demand_response_by_default(graphite: ScenarioResult) -> None:
+    r = graphite.records
+    assert (r["demand_reduction_t"] == 0).all()
+    assert r["price_change"].isna().all()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("demand_elasticity", -6.0), ("demand_elasticity", 0.5), ("price_change", -0.1)],
+)
+def test_impossible_demand_response_is_rejected(field: str, value: float) -> None:
+    with pytest.raises(ValueError, match=field):
+        Response.model_validate({field: value})

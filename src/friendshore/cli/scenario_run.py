@@ -106,6 +106,7 @@ def run_command(
         "stage",
         "baseline_t",
         "lost_t",
+        "demand_reduction_t",
         "recovered_rerouting_t",
         "recovered_sharing_t",
         "recovered_stockpile_t",

@@ -226,6 +226,7 @@ _RECORD_COLUMNS: Final[dict[str, tuple[str, Formatter]]] = {
     "label": ("mineral · stage", format_text),
     "baseline_t": ("baseline (t)", _tonnes),
     "lost_t": ("lost (t)", _tonnes),
+    "demand_reduction_t": ("demand response (t)", _tonnes),
     "recovered_rerouting_t": ("re-routing (t)", _tonnes),
     "recovered_sharing_t": ("zone sharing (t)", _tonnes),
     "recovered_stockpile_t": ("stockpile (t)", _tonnes),
@@ -260,9 +261,15 @@ def _assumptions(result: ScenarioResult) -> str:
         f"Zone sharing: {'on' if response.sharing else 'off'}; members divert exports to "
         "non-members to other members.",
         f"Stockpiles: {stocks}.",
-        "Demand response: not applied (no price model)."
+        "Demand response: none (demand elasticity 0)."
         if response.demand_elasticity == 0
-        else f"Demand elasticity {response.demand_elasticity:g}: not applied yet.",
+        else f"Demand response: elasticity {response.demand_elasticity:g}, price rise "
+        + (
+            f"{response.price_change:.0%} (given)"
+            if response.price_change is not None
+            else "derived from the world's loss share (supply fixed in the short run)"
+        )
+        + "; the fall in consumption is taken off each member's loss before the routes.",
         "The response minimises the largest shortfall share among members, then the total "
         "shortfall (HiGHS).",
         "'Estimated' marks losses from a documented estimate (for example production shares "

@@ -221,12 +221,28 @@ class Stockpile(_Base):
 
 
 class Response(_Base):
-    """The zone's response: sharing among members, re-routing, stockpiles, demand response."""
+    """The zone's response: sharing among members, re-routing, stockpiles, demand response.
+
+    Demand response: with ``demand_elasticity`` ε < 0, members' consumption falls
+    by ``|ε| × price_change`` of their domestic use (at most all of it) before the
+    other routes are optimised. ``price_change`` (a fraction: 0.5 is +50%) is
+    given, or derived per mineral × stage from the world's loss after the cascade
+    (see :func:`friendshore.scenarios.run.demand_reduction`). ε = 0 (the default)
+    means no demand response.
+    """
 
     sharing: bool = True
     rerouting: bool = True
     stockpiles: list[Stockpile] = []
-    demand_elasticity: float = Field(0.0, le=0, description="price elasticity of demand, <= 0")
+    demand_elasticity: float = Field(
+        0.0, le=0, ge=-5, description="price elasticity of demand, between -5 and 0"
+    )
+    price_change: float | None = Field(
+        None,
+        ge=0,
+        le=100,
+        description="price rise as a fraction (0.5 = +50%); default derived from the world loss",
+    )
 
 
 # --- scenario ----------------------------------------------------------------------------

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from friendshore._core.errors import InfeasibleError
+from friendshore.scenarios.network import LAYER
 
 __all__ = [
     "MEMBER_COLUMNS",
@@ -39,7 +40,6 @@ __all__ = [
     "solve_response",
 ]
 
-LAYER = ["mineral_id", "stage"]
 ROUTE_REROUTING = "rerouting"
 ROUTE_SHARING = "sharing"
 ROUTES = (ROUTE_REROUTING, ROUTE_SHARING)

@@ -35,6 +35,7 @@ __all__ = [
     "SPARE_FRACTION",
     "TOTAL_COLUMNS",
     "ScenarioResult",
+    "demand_reduction",
     "run_scenario",
 ]
 
@@ -54,6 +55,8 @@ RECORD_COLUMNS = [
     "demand_t",
     "direct_loss_t",
     "lost_t",
+    "price_change",
+    "demand_reduction_t",
     "recovered_t",
     "recovered_rerouting_t",
     "recovered_sharing_t",
@@ -70,6 +73,7 @@ TOTAL_COLUMNS = [
     "stage",
     "baseline_t",
     "lost_t",
+    "demand_reduction_t",
     "recovered_t",
     "recovered_rerouting_t",
     "recovered_sharing_t",
@@ -102,8 +106,10 @@ class ScenarioResult:
         member), ``demand_t`` (baseline − exports to outside the member: its
         domestic use), ``direct_loss_t`` (imports cut by the measure and
         production cut), ``lost_t`` (fall of the member's domestic use after the
-        cascade: the sum of its countries' propagated shortfalls), recovery per
-        route and in all, ``shortfall_t = lost_t − recovered_t`` (≥ 0),
+        cascade: the sum of its countries' propagated shortfalls),
+        ``price_change`` and ``demand_reduction_t`` (the demand response, see
+        :func:`demand_reduction`), recovery per route and in all,
+        ``shortfall_t = lost_t − demand_reduction_t − recovered_t`` (≥ 0),
         ``shortfall_share = shortfall_t / baseline_t``, ``stock_days``,
         ``months_of_cover``, ``n1_coverage`` and ``estimated``.
     zone_totals
@@ -180,7 +186,9 @@ def run_scenario(
       make the whole stock available within the disruption, so in this annual
       model they give the same figures. A stockpile of a mineral applies to each
       of its stages (days of that stage's consumption).
-    - ``demand_elasticity`` is not applied (no price model yet).
+    - **Demand response** comes first (:func:`demand_reduction`): consumption
+      that the price rise removes is not a shortfall to cover; the routes above
+      are optimised on what is left, ``lost_t − demand_reduction_t``.
 
     ``months_of_cover = (stock_days / 30.4) × demand_t / gap_t``, with
     ``gap_t = lost_t − recovered_rerouting_t − recovered_sharing_t`` the loss left
@@ -214,8 +222,15 @@ def run_scenario(
     table["stock_t"] = (
         table["stock_days"] / 365.0 * table["demand_t"].clip(lower=0.0) * 12.0 / months
     )
+    table["price_change"], table["demand_reduction_t"] = demand_reduction(
+        prop,
+        table,
+        elasticity=scenario.response.demand_elasticity,
+        price_change=scenario.response.price_change,
+    )
+    need = table.assign(lost_t=table["lost_t"] - table["demand_reduction_t"])
     problem = _problem(
-        prop, table, c2m=c2m, cuts=cuts, scenario=scenario, spare_fraction=spare_fraction
+        prop, need, c2m=c2m, cuts=cuts, scenario=scenario, spare_fraction=spare_fraction
     )
     solution = solve_response(problem)
 
@@ -226,14 +241,13 @@ def run_scenario(
     )
     for col in ("recovered_rerouting_t", "recovered_sharing_t", "recovered_stockpile_t"):
         rec[col] = rec[col].astype("float64").fillna(0.0)
+    left = rec["lost_t"] - rec["demand_reduction_t"]
     rec["recovered_t"] = (
         rec["recovered_rerouting_t"] + rec["recovered_sharing_t"] + rec["recovered_stockpile_t"]
-    ).clip(upper=rec["lost_t"])
-    rec["shortfall_t"] = (rec["lost_t"] - rec["recovered_t"]).clip(lower=0.0)
+    ).clip(upper=left)
+    rec["shortfall_t"] = (left - rec["recovered_t"]).clip(lower=0.0)
     rec["shortfall_share"] = (rec["shortfall_t"] / rec["baseline_t"]).where(rec["baseline_t"] > 0)
-    gap = (rec["lost_t"] - rec["recovered_rerouting_t"] - rec["recovered_sharing_t"]).clip(
-        lower=0.0
-    )
+    gap = (left - rec["recovered_rerouting_t"] - rec["recovered_sharing_t"]).clip(lower=0.0)
     need = gap.to_numpy(dtype=float)
     rec["months_of_cover"] = np.divide(
         rec["stock_days"].to_numpy(dtype=float)
@@ -254,6 +268,67 @@ def run_scenario(
         response=solution,
         records=rec,
         zone_totals=_zone_totals(rec),
+    )
+
+
+def demand_reduction(
+    prop: Propagation,
+    table: pd.DataFrame,
+    *,
+    elasticity: float,
+    price_change: float | None = None,
+) -> tuple[pd.Series, pd.Series]:
+    """Price rise (fraction) and the fall of each member's consumption it causes (t/yr).
+
+    Parameters
+    ----------
+    prop
+        The propagation (its nodes give the world's loss per mineral × stage).
+    table
+        :func:`member_table` rows (``mineral_id, stage, lost_t, demand_t``).
+    elasticity
+        Price elasticity of demand ε (≤ 0); 0 means no demand response.
+    price_change
+        The price rise as a fraction (0.5 = +50%); ``None`` derives it.
+
+    Returns
+    -------
+    tuple of pandas.Series
+        ``price_change`` (NaN where ε = 0 and none is given) and
+        ``demand_reduction_t``, aligned with ``table``.
+
+    Notes
+    -----
+    Linear demand response: a member's consumption falls by
+    ``min(1, |ε| × Δp/p) × demand_t``, and at most by its loss ``lost_t`` (only
+    the part of the fall that meets the loss is counted: a member that loses
+    nothing needs no response).
+
+    The derived price rise clears the world market in the short run with supply
+    fixed after the shock (every producer already at capacity): world
+    consumption must fall by the world's loss share ``s = Σ shortfall_t /
+    Σ domestic_use_t`` (all countries, after the cascade), so
+    ``Δp/p = s / |ε|`` and each member's consumption falls by ``s × demand_t``.
+    A more elastic demand gives a smaller price rise for the same fall. This is
+    the textbook inelastic-supply case (e.g. the IEA's oil-shock reasoning);
+    where spare capacity exists, give ``price_change`` instead.
+    """
+    eps = abs(float(elasticity))
+    if price_change is None:
+        nodes = prop.nodes
+        g = nodes.assign(use=nodes["domestic_use_t"].clip(lower=0.0)).groupby(LAYER)
+        world = (g["shortfall_t"].sum() / g["use"].sum()).where(g["use"].sum() > 0)
+        share = world.reindex(pd.MultiIndex.from_frame(table[LAYER])).to_numpy(dtype=float)
+        price = np.divide(share, eps, out=np.full(len(table), np.nan), where=eps > 0)
+    else:
+        price = np.full(len(table), float(price_change))
+    fall = np.minimum(1.0, eps * np.nan_to_num(price, nan=0.0))
+    demand = table["demand_t"].clip(lower=0.0).to_numpy(dtype=float)
+    lost = table["lost_t"].clip(lower=0.0).to_numpy(dtype=float)
+    reduction = np.minimum(fall * demand, lost)
+    return (
+        pd.Series(price, index=table.index, name="price_change"),
+        pd.Series(reduction, index=table.index, name="demand_reduction_t"),
     )
 
 
@@ -415,6 +490,7 @@ def _zone_totals(rec: pd.DataFrame) -> pd.DataFrame:
     sums = [
         "baseline_t",
         "lost_t",
+        "demand_reduction_t",
         "recovered_t",
         "recovered_rerouting_t",
         "recovered_sharing_t",

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from distributed import Client, LocalCluster
+from distributed import Client
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _util import print_table
@@ -97,9 +97,7 @@ def main() -> None:
     ]
     for workers in (1, 2):
         with (
-            LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
-            ) as cluster,
+            mc.local_cluster(workers) as cluster,
             Client(cluster) as client,
         ):
             start = time.perf_counter()

@@ -54,9 +54,7 @@ def local(supply: SupplyNetwork, zone: Zone) -> mc.MonteCarloResult:
 @pytest.fixture(scope="module")
 def client() -> Iterator[object]:
     distributed = pytest.importorskip("distributed")
-    cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
-    )
+    cluster = mc.local_cluster(2, processes=False)
     with distributed.Client(cluster) as c:
         yield c
     cluster.close()

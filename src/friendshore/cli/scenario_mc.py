@@ -20,6 +20,7 @@ from friendshore.scenarios.model import load_scenario
 from friendshore.scenarios.montecarlo import (
     MonteCarloResult,
     load_probability_overrides,
+    local_cluster,
     run_montecarlo,
 )
 
@@ -130,14 +131,12 @@ def montecarlo_command(
     client: Any = None
     cluster: Any = None
     if backend is Backend.DASK:
-        from distributed import Client, LocalCluster  # noqa: PLC0415 (heavy, dask only)
+        from distributed import Client  # noqa: PLC0415 (heavy, dask only)
 
         if scheduler:
             client = Client(scheduler)  # type: ignore[no-untyped-call]
         else:
-            cluster = LocalCluster(  # type: ignore[no-untyped-call]
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
-            )
+            cluster = local_cluster(workers)
             client = Client(cluster)  # type: ignore[no-untyped-call]
     try:
         with Progress(

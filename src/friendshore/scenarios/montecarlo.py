@@ -58,6 +58,7 @@ __all__ = [
     "chunk_seeds",
     "disruption_probabilities",
     "load_probability_overrides",
+    "local_cluster",
     "prepare_model",
     "run_chunk",
     "run_montecarlo",
@@ -496,6 +497,32 @@ def run_chunk(
 
 
 # --- driver ------------------------------------------------------------------------------
+
+
+def local_cluster(n_workers: int, *, processes: bool = True) -> Any:
+    """Start a ``distributed.LocalCluster`` of ``n_workers`` one-thread workers for this engine.
+
+    Notes
+    -----
+    Dask's nanny starts worker processes with ``MALLOC_TRIM_THRESHOLD_=65536``
+    (``distributed.nanny.pre-spawn-environ``). Setting that variable switches
+    off glibc's dynamic mmap threshold, so every large numpy temporary of the
+    Monte Carlo engine is mapped and unmapped afresh: measured here, 1,500 draws
+    took 43.5 s on one such worker against 15.2 s without the variable (and the
+    local backend slowed from 24 s to 36 s when given it). The cluster is
+    started without it; set the same configuration on the workers of a remote
+    cluster.
+    """
+    import dask  # noqa: PLC0415 (heavy, dask only)
+    from distributed import LocalCluster  # noqa: PLC0415
+
+    with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+        return LocalCluster(  # type: ignore[no-untyped-call]
+            n_workers=n_workers,
+            threads_per_worker=1,
+            processes=processes,
+            dashboard_address=None,
+        )
 
 
 @dataclass(frozen=True, eq=False)

@@ -228,9 +228,9 @@ def run_scenario(
         elasticity=scenario.response.demand_elasticity,
         price_change=scenario.response.price_change,
     )
-    need = table.assign(lost_t=table["lost_t"] - table["demand_reduction_t"])
+    residual = table.assign(lost_t=table["lost_t"] - table["demand_reduction_t"])
     problem = _problem(
-        prop, need, c2m=c2m, cuts=cuts, scenario=scenario, spare_fraction=spare_fraction
+        prop, residual, c2m=c2m, cuts=cuts, scenario=scenario, spare_fraction=spare_fraction
     )
     solution = solve_response(problem)
 

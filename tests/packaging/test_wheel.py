@@ -22,12 +22,12 @@ def test_wheel_contains_every_data_file(tmp_path: Path) -> None:
     )
     (wheel,) = tmp_path.glob("friendshore-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    data_dir = package_data_dir()
+    package = package_data_dir().parent
+    # every file of the package that is not Python source: data, templates, web assets
     expected = {
-        "friendshore/data/" + str(p.relative_to(data_dir)).replace("\\", "/")
-        for sub in ("bundled", "concordances", "schema", "scenarios", "zones")
-        for p in (data_dir / sub).rglob("*")
-        if p.is_file()
+        "friendshore/" + p.relative_to(package).as_posix()
+        for p in package.rglob("*")
+        if p.is_file() and p.suffix not in {".py", ".pyc"} and "__pycache__" not in p.parts
     }
     assert len(expected) > 180
     assert expected <= names, sorted(expected - names)[:10]

@@ -2,9 +2,408 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from friendshore._core.errors import ValidationError
+from friendshore._core.types import OutputFormat
+from friendshore.cli.common import FormatOption, StoreOption, handle_errors, resolve_store
+from friendshore.cli.output import emit_frame, emit_json, records, stderr, stdout
+from friendshore.invest.pipeline import Pipeline, load_pipeline, pipeline_ids
+from friendshore.invest.results import (
+    DEFAULT_YEAR,
+    PortfolioResult,
+    build_problem,
+    efficient_frontier,
+    frontier_budgets,
+    plan_portfolio,
+)
+from friendshore.model.supply import SupplyNetwork
+from friendshore.model.zone import Zone
+from friendshore.report.invest import write_invest_report
+from friendshore.scenarios.model import load_scenario
+from friendshore.scenarios.run import ScenarioResult, run_scenario
 
 app = typer.Typer(
     help="Investment planner: choose projects that cut the zone's dependence most per dollar.",
     no_args_is_help=True,
 )
+
+
+class ObjectiveChoice(StrEnum):
+    """Objectives of ``invest optimize`` and ``invest frontier``."""
+
+    DEPENDENCE = "dependence"
+    SHORTFALL = "shortfall"
+
+
+PipelineArgument = Annotated[
+    str,
+    typer.Argument(
+        help="A pipeline file (CSV or YAML) or a shipped example id "
+        f"({', '.join(pipeline_ids()) or 'none'}).",
+        metavar="PIPELINE",
+    ),
+]
+YearOption = Annotated[
+    int, typer.Option("--year", help="Target year: chosen projects produce by then.")
+]
+ObjectiveOption = Annotated[
+    ObjectiveChoice,
+    typer.Option(
+        "--objective",
+        help="dependence: risk-weighted China share of zone supply; shortfall: expected "
+        "shortfall share under --scenario runs.",
+        case_sensitive=False,
+    ),
+]
+ScenarioOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--scenario",
+        help="Scenario id or YAML file for --objective shortfall (repeat for several; "
+        "equally likely).",
+        show_default=False,
+    ),
+]
+BudgetPerYearOption = Annotated[
+    float | None,
+    typer.Option(
+        "--budget-per-year", help="Capex budget per calendar year (USD).", show_default=False
+    ),
+]
+MemberShareOption = Annotated[
+    float,
+    typer.Option(
+        "--min-member-share", help="Smallest share (0-1) of the chosen capex for each member."
+    ),
+]
+StandardOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--require-standard",
+        help="A standard every chosen project must meet, e.g. IRMA (repeatable).",
+        show_default=False,
+    ),
+]
+RequireOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--require", help="A project id that must be chosen (repeatable).", show_default=False
+    ),
+]
+ZoneOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--zone",
+        help="Zone file (TOML). Default: the bundled zone (USA, MEX, EU27, JPN).",
+        show_default=False,
+    ),
+]
+
+
+def _scenario_runs(
+    names: list[str] | None, objective: ObjectiveChoice, supply: SupplyNetwork, zone: Zone
+) -> list[ScenarioResult]:
+    if objective is ObjectiveChoice.DEPENDENCE:
+        if names:
+            raise ValidationError("--scenario applies to --objective shortfall only")
+        return []
+    if not names:
+        raise ValidationError("--objective shortfall needs at least one --scenario")
+    return [run_scenario(supply, load_scenario(name), zone) for name in names]
+
+
+def _parse_budgets(text: str | None) -> list[float] | None:
+    if text is None:
+        return None
+    try:
+        values = [float(b) for b in text.split(",") if b.strip()]
+    except ValueError:
+        raise ValidationError(f"--budgets: {text!r} is not a list of numbers") from None
+    if not values or any(v < 0 for v in values):
+        raise ValidationError("--budgets: give one or more budgets >= 0 (USD)")
+    return values
+
+
+def portfolio_payload(result: PortfolioResult) -> dict[str, Any]:
+    """The JSON document of ``invest optimize`` (keys documented in docs/cli.md)."""
+    sol = result.solution
+    problem = result.problem
+    return {
+        "objective": result.objective,
+        "year": problem.year,
+        "budget_usd": problem.budget_usd,
+        "budget_per_year_usd": problem.budget_per_year_usd,
+        "status": sol.termination,
+        "objective_before": sol.objective_before,
+        "objective_after": sol.objective,
+        "mip_gap": sol.mip_gap,
+        "budget_step_usd": result.budget_step_usd,
+        "objective_at_step": result.objective_at_step,
+        "budget_marginal_value_per_musd": result.budget_marginal_value,
+        "model": {
+            "variables": sol.n_variables,
+            "constraints": sol.n_constraints,
+            "solve_seconds": round(sol.solve_seconds, 3),
+        },
+        "chosen": records(result.chosen),
+        "by_member": records(result.by_member),
+        "spend_by_year": records(result.spend_by_year),
+        "metrics": records(result.metrics),
+        "inputs": records(result.inputs),
+    }
+
+
+def _shares(frame: pd.DataFrame) -> pd.DataFrame:
+    """Shares as percentages, supply risk to 3 decimals, USD as million USD (table output)."""
+    out = frame.copy()
+    for col in [c for c in out.columns if "_usd" in c]:
+        out[col.replace("_usd", "_musd")] = (out.pop(col) / 1e6).round(1)
+    for col in [c for c in out.columns if "share" in c or "sufficiency" in c]:
+        out[col] = out[col].map(lambda v: "—" if pd.isna(v) else f"{100 * v:.1f}%")
+    for col in [c for c in out.columns if c.startswith("supply_risk")]:
+        out[col] = out[col].round(3)
+    return out
+
+
+@app.command("validate")
+@handle_errors
+def validate_command(pipeline: PipelineArgument, fmt: FormatOption = OutputFormat.TABLE) -> None:
+    """Validate a pipeline file and list its projects (exit code 2 naming file, line, field)."""
+    loaded = load_pipeline(pipeline)
+    frame = loaded.to_frame()
+    if fmt is not OutputFormat.TABLE:
+        emit_frame(frame, fmt)
+        return
+    cols = [
+        "id",
+        "country",
+        "mineral",
+        "stage",
+        "capacity_t_per_year",
+        "capex_usd",
+        "earliest_start_year",
+        "lead_time_years",
+        "status",
+        "standards",
+    ]
+    emit_frame(_shares(frame[cols]), fmt, title=f"{loaded.path}: {len(loaded)} projects, valid")
+    if loaded.header:
+        stdout.print(loaded.header, highlight=False, markup=False)
+
+
+@app.command("optimize")
+@handle_errors
+def optimize_command(
+    pipeline: PipelineArgument,
+    budget: Annotated[
+        float | None,
+        typer.Option("--budget", help="Total capex budget (USD), e.g. 1e9.", show_default=False),
+    ] = None,
+    budget_per_year: BudgetPerYearOption = None,
+    year: YearOption = DEFAULT_YEAR,
+    objective: ObjectiveOption = ObjectiveChoice.DEPENDENCE,
+    scenario: ScenarioOption = None,
+    min_member_share: MemberShareOption = 0.0,
+    require_standard: StandardOption = None,
+    require: RequireOption = None,
+    zone_file: ZoneOption = None,
+    fmt: FormatOption = OutputFormat.TABLE,
+    store_path: StoreOption = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Also write an HTML report to FILE.html.",
+            metavar="FILE",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Choose the projects (and start years) that cut the zone's dependence most within budget.
+
+    Solves the portfolio MILP (linopy + HiGHS): budgets total and per year, lead
+    times, new capacity at most the zone's net imports, a minimum capex share per
+    member, required standards and projects. Reports the chosen projects, capex and
+    jobs by member, capex by year, before/after metrics per mineral and stage and the
+    marginal value of budget (re-solved with 10% more). CSV: the chosen projects.
+    """
+    loaded: Pipeline = load_pipeline(pipeline)
+    zone = Zone.load(zone_file)
+    supply = SupplyNetwork.from_store(resolve_store(store_path))
+    runs = _scenario_runs(scenario, objective, supply, zone)
+    result = plan_portfolio(
+        supply,
+        loaded,
+        zone,
+        year=year,
+        budget_usd=budget,
+        budget_per_year_usd=budget_per_year,
+        objective=objective.value,
+        scenarios=runs,
+        min_member_share=min_member_share,
+        require_standards=require_standard or (),
+        require_projects=require or (),
+    )
+    if out is not None:
+        path = write_invest_report(result, out)
+        stderr.print(f"report written to {path}", highlight=False)
+    if fmt is OutputFormat.JSON:
+        emit_json(portfolio_payload(result))
+        return
+    if fmt is OutputFormat.CSV:
+        emit_frame(result.chosen, fmt)
+        return
+    sol = result.solution
+    budget_text = "unlimited" if budget is None else f"{budget:,.0f} USD"
+    stdout.print(
+        f"{result.objective} objective, target year {year}, budget {budget_text}: "
+        f"{sol.objective_before:.4g} → {sol.objective:.4g} ({sol.termination}, "
+        f"gap {sol.mip_gap:.2g}; {sol.n_variables} variables, {sol.n_constraints} "
+        "constraints)",
+        highlight=False,
+        markup=False,
+    )
+    if result.budget_marginal_value is not None and result.budget_step_usd is not None:
+        stdout.print(
+            f"marginal value of budget: {result.budget_marginal_value:.4g} per extra million "
+            f"USD (re-solved with +{result.budget_step_usd:,.0f} USD: "
+            f"{result.objective_at_step:.4g})",
+            highlight=False,
+            markup=False,
+        )
+    cols = [
+        "id",
+        "member",
+        "mineral",
+        "stage",
+        "capacity_t_per_year",
+        "capex_usd",
+        "start_year",
+        "online_year",
+        "jobs_construction",
+        "jobs_operation",
+    ]
+    emit_frame(_shares(result.chosen[cols]), fmt, title="Chosen projects")
+    emit_frame(_shares(result.by_member), fmt, title="By member")
+    emit_frame(
+        _shares(result.metrics.drop(columns=["product"])),
+        fmt,
+        title="Before and after (assessment metrics, base year with the new output)",
+    )
+
+
+@app.command("frontier")
+@handle_errors
+def frontier_command(
+    pipeline: PipelineArgument,
+    budgets: Annotated[
+        str | None,
+        typer.Option(
+            "--budgets",
+            help="Comma-separated total budgets (USD), e.g. 2e8,5e8,1e9. "
+            "Default: --steps budgets from 0 to the capex of the best portfolio "
+            "without a budget limit.",
+            show_default=False,
+        ),
+    ] = None,
+    steps: Annotated[
+        int, typer.Option("--steps", help="Number of budgets (without --budgets).")
+    ] = 11,
+    budget_per_year: BudgetPerYearOption = None,
+    year: YearOption = DEFAULT_YEAR,
+    objective: ObjectiveOption = ObjectiveChoice.DEPENDENCE,
+    scenario: ScenarioOption = None,
+    min_member_share: MemberShareOption = 0.0,
+    require_standard: StandardOption = None,
+    require: RequireOption = None,
+    zone_file: ZoneOption = None,
+    fmt: FormatOption = OutputFormat.TABLE,
+    store_path: StoreOption = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Also write the frontier plot (HTML, offline) to FILE.html.",
+            metavar="FILE",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Sweep the total budget and solve the portfolio at each: the efficient frontier.
+
+    One row per budget: the best objective, the chosen capex, projects and jobs.
+    More budget never makes the objective worse. --out writes the plot (with the
+    portfolio at the largest budget) as one self-contained HTML file.
+    """
+    given = _parse_budgets(budgets)
+    loaded = load_pipeline(pipeline)
+    zone = Zone.load(zone_file)
+    supply = SupplyNetwork.from_store(resolve_store(store_path))
+    runs = _scenario_runs(scenario, objective, supply, zone)
+    problem, _, before = build_problem(
+        supply,
+        loaded,
+        zone,
+        year=year,
+        budget_per_year_usd=budget_per_year,
+        objective=objective.value,
+        scenarios=runs,
+        min_member_share=min_member_share,
+        require_standards=require_standard or (),
+        require_projects=require or (),
+    )
+    values = given if given is not None else frontier_budgets(problem, steps)
+    with Progress(
+        TextColumn("budgets"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=stderr,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("budgets", total=len(values))
+        frontier = efficient_frontier(
+            problem, values, progress=lambda done, _total: bar.update(task, completed=done)
+        )
+    if out is not None:
+        result = plan_portfolio(
+            supply,
+            loaded,
+            zone,
+            year=year,
+            budget_usd=max(values),
+            budget_per_year_usd=budget_per_year,
+            objective=objective.value,
+            scenarios=runs,
+            min_member_share=min_member_share,
+            require_standards=require_standard or (),
+            require_projects=require or (),
+            budget_step_share=0.0,
+            before=before,
+        )
+        path = write_invest_report(result, out, frontier=frontier)
+        stderr.print(f"report written to {path}", highlight=False)
+    if fmt is OutputFormat.TABLE:
+        table = frontier.assign(
+            budget_musd=frontier["budget_usd"] / 1e6, capex_musd=frontier["capex_usd"] / 1e6
+        )[
+            [
+                "budget_musd",
+                "objective",
+                "reduction_share",
+                "capex_musd",
+                "n_projects",
+                "jobs_operation",
+                "carried",
+            ]
+        ]
+        emit_frame(_shares(table), fmt, title=f"Efficient frontier ({objective.value}, {year})")
+        return
+    emit_frame(frontier, fmt)

@@ -21,6 +21,7 @@ from friendshore.cli.common import FormatOption, StoreOption, handle_errors, res
 from friendshore.cli.output import emit_frame
 from friendshore.cli.scenario_mc import montecarlo_command
 from friendshore.cli.scenario_run import run_command
+from friendshore.cli.serve import serve_command
 from friendshore.data import catalog, store
 
 app = typer.Typer(
@@ -39,6 +40,7 @@ app.command("assess")(assess_command)
 app.add_typer(tariff_cli.app, name="tariff")
 app.add_typer(invest_cli.app, name="invest")
 app.add_typer(comply_cli.app, name="comply")
+app.command("serve")(serve_command)
 
 
 @app.command("sql")

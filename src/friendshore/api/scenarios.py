@@ -1,0 +1,158 @@
+"""Scenario endpoints: the shipped library, a run (seconds), a Monte Carlo (a job).
+
+The request body of a run is the :class:`~friendshore.scenarios.model.Scenario`
+model itself: ``GET /scenarios/{id}`` returns a shipped scenario in exactly the
+form ``POST /scenarios/run`` takes, so a client can edit it and run it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any, Final
+
+import pydantic
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from friendshore.api.deps import EngineDep, SnapshotDep, json_bytes
+from friendshore.api.engine import dumps, frame_records
+from friendshore.api.errors import ErrorBody, NotFoundError
+from friendshore.api.jobs import JobInfo, Jobs
+from friendshore.api.schemas import ScenarioRunOut, ScenarioSummary
+from friendshore.scenarios.model import Scenario, list_scenarios, load_scenario, scenario_ids
+from friendshore.scenarios.montecarlo import run_montecarlo
+from friendshore.scenarios.run import run_scenario
+
+router = APIRouter(prefix="/scenarios", tags=["scenarios"])
+
+#: Most draws one Monte Carlo job may ask for.
+MAX_DRAWS: Final = 20_000
+#: Scenario runs cached (by the scenario's JSON).
+RUN_CACHE: Final = 64
+_ERRORS: Final[dict[int | str, dict[str, Any]]] = {
+    404: {"model": ErrorBody},
+    422: {"model": ErrorBody},
+}
+
+
+class MonteCarloRequest(pydantic.BaseModel):
+    """A Monte Carlo run: a scenario (body or shipped id) and the draw settings."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    scenario: Scenario
+    draws: Annotated[int, pydantic.Field(ge=1, le=MAX_DRAWS)] = 500
+    seed: Annotated[int, pydantic.Field(ge=0)] = 0
+    threshold: Annotated[float, pydantic.Field(ge=0, le=1)] = 0.1
+    cut_share: Annotated[float | None, pydantic.Field(ge=0, le=1)] = None
+
+
+def _run_records(result: Any) -> dict[str, Any]:
+    return {
+        "scenario": result.scenario.id,
+        "name": result.scenario.name,
+        "baseline_year": result.scenario.year,
+        "months": result.months,
+        "zone": result.zone.name,
+        "records": frame_records(result.records),
+        "zone_totals": frame_records(result.zone_totals),
+    }
+
+
+@router.get("", response_model=list[ScenarioSummary], summary="The shipped scenarios.")
+async def get_scenarios(engine: EngineDep) -> Response:
+    """Every shipped scenario: id, name, date, baseline year, measure, source."""
+    cache: dict[str, bytes] = engine.extras.setdefault("scenario-list", {})
+    if "list" not in cache:
+        frame = await run_in_threadpool(list_scenarios)
+        cache["list"] = dumps(frame_records(frame))
+    return json_bytes(cache["list"])
+
+
+@router.get(
+    "/{scenario_id}",
+    response_model=Scenario,
+    responses=_ERRORS,
+    summary="A shipped scenario, in the form POST /scenarios/run takes.",
+)
+def get_scenario(scenario_id: str) -> Scenario:
+    """A shipped scenario, validated (the body to edit and run)."""
+    if scenario_id not in scenario_ids():
+        raise NotFoundError(
+            f"unknown scenario {scenario_id!r}: one of {', '.join(scenario_ids())}",
+            field="scenario_id",
+        )
+    return load_scenario(scenario_id)
+
+
+@router.post(
+    "/run",
+    response_model=ScenarioRunOut,
+    responses=_ERRORS,
+    summary="Run a scenario: losses, recovery by route and shortfall per member.",
+)
+async def post_run(scenario: Scenario, snap: SnapshotDep, engine: EngineDep) -> Response:
+    """Propagate the scenario and solve the zone's response (as ``friendshore scenario run``)."""
+    cache: dict[str, bytes] = engine.extras.setdefault("runs", {})
+    key = f"{snap.fingerprint}|{scenario.model_dump_json()}"
+    hit = cache.get(key)
+    if hit is None:
+
+        def build() -> bytes:
+            return dumps(_run_records(run_scenario(snap.network, scenario, snap.zone)))
+
+        hit = await run_in_threadpool(build)
+        if len(cache) >= RUN_CACHE:
+            cache.clear()
+        cache[key] = hit
+    return json_bytes(hit)
+
+
+def montecarlo_result(result: Any) -> dict[str, Any]:
+    """The JSON result of a Monte Carlo job (as ``scenario montecarlo --format json``)."""
+    return {
+        "scenario": result.scenario.id,
+        "baseline_year": result.scenario.year,
+        "draws": result.draws,
+        "seed": result.seed,
+        "chunk_size": result.chunk_size,
+        "backend": result.backend,
+        "threshold": result.threshold,
+        "cut_share": result.cut_share,
+        "shortfall_basis": result.shortfall_basis,
+        "mean_events_per_draw": float(result.events.mean()),
+        "records": frame_records(result.summary),
+    }
+
+
+@router.post(
+    "/montecarlo",
+    status_code=202,
+    response_model=JobInfo,
+    responses=_ERRORS,
+    summary="Start a Monte Carlo run as a job; poll /jobs/{id} for progress and result.",
+)
+def post_montecarlo(body: MonteCarloRequest, engine: EngineDep, jobs: Jobs) -> JSONResponse:
+    """Random export restrictions on top of the scenario; shortfall distributions per member."""
+
+    def work(advance: Callable[[int], None]) -> dict[str, Any]:
+        snap = engine.snapshot()
+        result = run_montecarlo(
+            snap.network,
+            body.scenario,
+            snap.zone,
+            body.draws,
+            body.seed,
+            threshold=body.threshold,
+            cut_share=body.cut_share,
+            progress=advance,
+        )
+        return montecarlo_result(result)
+
+    job = jobs.submit("montecarlo", body.draws, work)
+    return JSONResponse(
+        job.info().model_dump(mode="json"),
+        status_code=202,
+        headers={"Location": f"/api/v1/jobs/{job.id}"},
+    )

@@ -1,0 +1,49 @@
+"""``friendshore serve``: the REST API and the web dashboard in one local process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from friendshore.cli.common import StoreOption, handle_errors, resolve_store
+from friendshore.cli.output import stderr
+from friendshore.data.store import connect
+from friendshore.model.zone import Zone
+
+
+@handle_errors
+def serve_command(
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port.", min=1, max=65535)] = 8000,
+    store_path: StoreOption = None,
+    zone_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--zone",
+            help="Zone file (TOML). Default: the bundled zone (USA, MEX, EU27, JPN).",
+            show_default=False,
+        ),
+    ] = None,
+    job_workers: Annotated[
+        int, typer.Option("--job-workers", help="Long runs (Monte Carlo) at once.", min=1)
+    ] = 1,
+) -> None:
+    """Serve the REST API (/api/v1) and the web dashboard (/) until interrupted.
+
+    Reads the store and computes the zone assessment once at start-up, then
+    serves every metric from memory. Everything the pages need (plotly.js, the
+    map geometry, styles) is served by this process: it works offline.
+    """
+    import uvicorn  # noqa: PLC0415 (only this command needs the server)
+
+    from friendshore.api.app import create_app  # noqa: PLC0415 (keeps other commands fast)
+
+    store = resolve_store(store_path)
+    connect(store).close()  # a missing or broken store fails here, with its message
+    app = create_app(
+        store_path=store, zone=Zone.load(zone_file), job_workers=job_workers, warm=True
+    )
+    stderr.print(f"friendshore dashboard on http://{host}:{port}/ (API: /api/v1)", highlight=False)
+    uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -1,0 +1,116 @@
+// Member: one member's dependence profile (import reliance, China's share of its
+// imports, intra-zone sourcing, import concentration), latest year and trend.
+import {
+  api, chart, el, fail, memberLabel, mineralLabel, narrow, num, param, pct, ready, setParam, shorten,
+  status, table, usd,
+  SERIES,
+} from "./common.js";
+
+const TREND_LINES = 6;
+let state = { zone: null, minerals: [] };
+
+// Each mineral × stage at its latest year with imports (≤ the assessment year).
+export function latestRows(rows, year) {
+  const out = new Map();
+  for (const r of rows) {
+    if (r.year > year || r.imports_value_usd === null) continue;
+    const key = `${r.mineral}|${r.stage}`;
+    const prev = out.get(key);
+    if (!prev || r.year > prev.year) out.set(key, r);
+  }
+  return [...out.values()];
+}
+
+async function render(member) {
+  status("Loading…");
+  const profile = await api(`/members/${encodeURIComponent(member)}`);
+  const label = memberLabel(state.zone, member);
+  document.getElementById("title").textContent = `Member: ${label}`;
+  document.title = `${label} · friendshore`;
+  document.getElementById("member-line").textContent =
+    `${profile.name}: ${profile.countries.length} ${profile.countries.length === 1 ? "country" : "countries"}` +
+    ` (${profile.countries.join(", ")}). Trade: CEPII BACI, ${Math.min(...profile.rows.map((r) => r.year))}–${profile.year}.`;
+  const latest = latestRows(profile.rows, profile.year)
+    .sort((a, b) => (b.china_import_share ?? -1) - (a.china_import_share ?? -1));
+  const over = latest.filter((r) => (r.china_import_share ?? 0) > 0.5);
+  const totalImports = latest.reduce((s, r) => s + (r.imports_value_usd || 0), 0);
+  const card = (id, value, text) => el("div", { class: "card", id },
+    el("div", { class: "value", text: value }), el("div", { class: "label", text }));
+  document.getElementById("cards").replaceChildren(
+    card("card-over", String(over.length), `mineral stages where China supplies over half of ${member}'s imports (by value)`),
+    card("card-imports", usd(totalImports), `imports of the ${latest.length} mineral stages traded, latest year`),
+    card("card-top", latest.length ? pct(latest[0].china_import_share) : "—",
+      latest.length ? `China's share of ${member}'s ${mineralLabel(state.minerals, latest[0].mineral)} ${latest[0].stage} imports (${latest[0].year})` : ""),
+  );
+
+  const heat = [...latest].sort((a, b) => a.mineral.localeCompare(b.mineral));
+  const rowsLabel = [...new Set(heat.map((r) => mineralLabel(state.minerals, r.mineral)))].reverse();
+  const stages = ["mining", "processing", "components"].filter((s) => heat.some((r) => r.stage === s));
+  const z = rowsLabel.map((name) => stages.map((s) => {
+    const r = heat.find((x) => mineralLabel(state.minerals, x.mineral) === name && x.stage === s);
+    return r ? r.china_import_share : null;
+  }));
+  await chart(document.getElementById("heatmap"), {
+    id: "member-heatmap",
+    title: `${member}: China's share of imports (value), latest year`,
+    traces: [{ type: "heatmap", x: stages, y: rowsLabel, z, colorscale: "Cividis", zmin: 0, zmax: 1,
+      colorbar: { title: { text: "%" }, tickformat: ".0%", thickness: 12 }, xgap: 2, ygap: 1,
+      hovertemplate: "%{y}, %{x}: %{z:.1%}<extra></extra>" }],
+    layout: { height: 120 + 18 * rowsLabel.length, yaxis: { automargin: true, dtick: 1 }, margin: { l: 10, r: 20, t: 48, b: 40 } },
+    caption: "Source: CEPII BACI; imports from outside the member. Blank: no imports of that stage.",
+    csv: { filename: `china-import-share-${member}.csv`, rows: heat,
+      columns: ["member", "mineral", "stage", "year", "china_import_share", "china_import_share_qty", "imports_value_usd"] },
+  });
+
+  document.getElementById("profile").replaceChildren(table([
+    { key: "mineral", label: "Mineral", href: (r) => `/mineral?m=${encodeURIComponent(r.mineral)}`,
+      format: (v) => mineralLabel(state.minerals, v) },
+    { key: "stage", label: "Stage" },
+    { key: "year", label: "Year" },
+    { key: "import_reliance", label: "Net import reliance", num: true, format: (v) => pct(v, 0) },
+    { key: "china_import_share", label: "China share of imports (value)", num: true, format: (v) => pct(v, 1) },
+    { key: "intra_zone_share", label: "From zone members", num: true, format: (v) => pct(v, 1) },
+    { key: "import_hhi", label: "Import HHI (0–10,000)", num: true, format: (v) => num(v) },
+    { key: "imports_value_usd", label: "Imports", num: true, format: usd },
+  ], latest, { caption: `${label}: dependence by mineral and stage (latest year with trade)`, id: "profile-table" }),
+  el("div", { class: "tools" }, el("button", { type: "button", onclick: () => import("./common.js").then((c) =>
+    c.download(`dependence-${member}.csv`, c.toCsv(latest))) }, "Download data (CSV)")));
+
+  const picks = latest.slice(0, TREND_LINES);
+  const trend = profile.rows.filter((r) => picks.some((p) => p.mineral === r.mineral && p.stage === r.stage));
+  await chart(document.getElementById("trend"), {
+    id: "member-trend",
+    title: narrow() ? `${member}: China's share of imports by year`
+      : `${member}: China's share of imports (value) by year, ${picks.length} most China-dependent mineral stages`,
+    traces: picks.map((p, i) => {
+      const rows = trend.filter((r) => r.mineral === p.mineral && r.stage === p.stage);
+      const name = `${shorten(mineralLabel(state.minerals, p.mineral), narrow() ? 16 : 40)} (${p.stage})`;
+      return { type: "scatter", mode: "lines+markers", name, x: rows.map((r) => r.year), y: rows.map((r) => r.china_import_share),
+        line: { color: SERIES[i] }, hovertemplate: `${name}: %{y:.1%} (%{x})<extra></extra>` };
+    }),
+    layout: { height: 400, yaxis: { tickformat: ".0%", range: [0, 1.02], title: { text: "share of import value (%)" } },
+      xaxis: { dtick: 1, title: { text: "year" } } },
+    caption: "Source: CEPII BACI.",
+    csv: { filename: `china-import-trend-${member}.csv`, rows: trend,
+      columns: ["member", "mineral", "stage", "year", "china_import_share", "imports_value_usd"] },
+  });
+  status("");
+}
+
+async function main() {
+  const [zone, minerals] = await Promise.all([api("/zone"), api("/minerals")]);
+  state = { zone, minerals };
+  const select = document.getElementById("member-select");
+  for (const m of [...zone.members.map((x) => x.member), "zone"]) select.append(el("option", { value: m, text: memberLabel(zone, m) }));
+  const wanted = param("id") || zone.members[0].member;
+  select.value = [...select.options].some((o) => o.value === wanted) ? wanted : zone.members[0].member;
+  select.addEventListener("change", () => {
+    setParam("id", select.value);
+    delete document.body.dataset.ready;
+    render(select.value).then(ready).catch(fail);
+  });
+  await render(select.value);
+  ready();
+}
+
+main().catch(fail);

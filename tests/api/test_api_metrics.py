@@ -1,0 +1,311 @@
+"""Metric endpoints: figures equal the CLI's and published USGS figures; errors name the field."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from typing import Any
+
+import duckdb
+import pytest
+from api_helpers import TestClient, assert_json_close, cli_json
+
+from friendshore.api.schemas import (
+    AssessmentOut,
+    MemberProfile,
+    MineralDetail,
+    MineralInfo,
+    TableOut,
+    TradeOut,
+    ZoneInfo,
+)
+from friendshore.model.zone import default_zone
+
+
+def get(client: TestClient, url: str, status: int = 200) -> Any:
+    response = client.get(url)
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+def test_zone_lists_the_members_and_their_countries(client: TestClient) -> None:
+    zone = ZoneInfo.model_validate(get(client, "/api/v1/zone"))
+    assert [m.member for m in zone.members] == ["USA", "MEX", "EU27", "JPN"]
+    eu = next(m for m in zone.members if m.member == "EU27")
+    assert len(eu.countries) == 27
+    assert {"DEU", "FRA", "POL"} <= set(eu.countries)
+    assert zone.rivals == ["CHN"]
+    assert zone.year == 2024
+
+
+def test_minerals_say_what_data_each_has(client: TestClient) -> None:
+    minerals = {
+        m["mineral"]: MineralInfo.model_validate(m) for m in get(client, "/api/v1/minerals")
+    }
+    assert minerals["graphite"].has_trade
+    assert minerals["graphite"].has_production
+    # neither gallium metal nor germanium metal has an HS92 trade row in the BACI subset
+    assert not minerals["gallium"].has_trade
+    assert minerals["gallium"].usgs_critical_2022
+
+
+def test_assessment_equals_the_cli(client: TestClient, store_path: Any) -> None:
+    payload = get(client, "/api/v1/assessment")
+    AssessmentOut.model_validate(payload)
+    cli = cli_json("assess", "--store", str(store_path), "--no-report")
+    assert_json_close(payload["records"], cli)
+    assert payload["year"] == 2024
+
+
+def test_mineral_detail_has_usgs_figures_with_their_release(client: TestClient) -> None:
+    detail = MineralDetail.model_validate(get(client, "/api/v1/minerals/rare_earths"))
+    china = {
+        r.year: r
+        for r in detail.production
+        if r.country == "CHN" and r.stage == "mining" and r.source == "USGS MCS"
+    }
+    # USGS MCS 2024: China mined 240,000 t REO in 2023 of a world 350,000 t
+    assert china[2023].quantity_t == 240_000
+    assert china[2023].share == pytest.approx(240_000 / 350_000, abs=1e-12)
+    assert china[2023].release == "MCS2024"
+    reserves = {r.year: r for r in detail.reserves if r.country == "CHN"}
+    # USGS MCS 2024: China's reserves 44,000,000 t of a world 110,000,000 t
+    assert reserves[2023].quantity_t == 44_000_000
+    assert reserves[2023].share == pytest.approx(0.4, abs=1e-12)
+    assert {c.source for c in detail.citations} >= {"USGS MCS", "CEPII BACI"}
+    assert any(s.stage == "mining" and s.source == "USGS MCS" for s in detail.sources)
+
+
+def test_trade_flows_sum_to_the_members_imports_in_the_store(
+    client: TestClient, con: duckdb.DuckDBPyConnection
+) -> None:
+    trade = TradeOut.model_validate(
+        get(client, "/api/v1/minerals/graphite/trade?stage=mining&year=2024")
+    )
+    zone = default_zone()
+    c2m = zone.country_to_member()
+    rows = con.execute(
+        "SELECT t.exporter, t.importer, t.value_usd FROM trade_latest t "
+        "JOIN hs_concordance h USING (hs6) WHERE h.mineral_id = 'graphite' "
+        "AND h.stage = 'mining' AND t.year = 2024"
+    ).fetchall()
+    expected = sum(
+        value
+        for exporter, importer, value in rows
+        if importer in c2m and c2m.get(exporter) != c2m[importer]
+    )
+    assert sum(f.value_usd for f in trade.flows) == pytest.approx(expected, rel=1e-12)
+    assert len({f.exporter for f in trade.flows}) <= trade.top_exporters + 1
+    assert {t.year for t in trade.trend} == set(range(2015, 2025))
+    assert trade.stages == ["mining"]
+
+
+def test_trade_defaults_to_the_first_stage_and_latest_year(client: TestClient) -> None:
+    trade = get(client, "/api/v1/minerals/tungsten/trade")
+    assert trade["stage"] == "mining"
+    assert trade["stages"] == ["mining", "processing"]
+    assert trade["year"] == 2024
+
+
+def test_member_profile_matches_cli_dependence(client: TestClient, store_path: Any) -> None:
+    profile = MemberProfile.model_validate(get(client, "/api/v1/members/USA"))
+    assert profile.countries == ["USA"]
+    api_rows = {
+        (r.stage, r.year): r.china_import_share for r in profile.rows if r.mineral == "graphite"
+    }
+    cli = cli_json(
+        "metrics",
+        "dependence",
+        "--member",
+        "USA",
+        "--mineral",
+        "graphite",
+        "--store",
+        str(store_path),
+    )
+    assert_json_close(
+        api_rows, {(r["stage"], r["year"]): r["china_import_share_value"] for r in cli}
+    )
+    zone = get(client, "/api/v1/members/zone")
+    assert len(zone["countries"]) == 30
+
+
+@pytest.mark.parametrize(
+    ("url", "args"),
+    [
+        (
+            "/api/v1/metrics/concentration?mineral=gallium&stage=processing",
+            ["metrics", "concentration", "--mineral", "gallium", "--stage", "processing"],
+        ),
+        (
+            "/api/v1/metrics/dependence?member=EU27&mineral=graphite&year=2023",
+            [
+                "metrics",
+                "dependence",
+                "--member",
+                "EU27",
+                "--mineral",
+                "graphite",
+                "--year",
+                "2023",
+            ],
+        ),
+        (
+            "/api/v1/metrics/supply-risk?mineral=graphite",
+            ["metrics", "supply-risk", "--mineral", "graphite"],
+        ),
+    ],
+)
+def test_metric_tables_equal_the_cli(
+    client: TestClient, store_path: Any, url: str, args: list[str]
+) -> None:
+    table = TableOut.model_validate(get(client, url))
+    assert_json_close(table.rows, cli_json(*args, "--store", str(store_path)))
+    assert table.rows
+
+
+def test_gallium_processing_concentration_is_china(client: TestClient) -> None:
+    rows = get(client, "/api/v1/metrics/concentration?mineral=gallium&stage=processing")["rows"]
+    china = next(r for r in rows if r["country"] == "CHN")
+    # USGS MCS 2024 data release (gallium world file): China 600 t of a world 610 t in 2023
+    assert (china["year"], china["quantity_t"], china["world_quantity_t"]) == (2023, 600, 610)
+    assert china["share"] == pytest.approx(600 / 610, abs=1e-12)
+    assert rows[0]["country"] == "CHN"
+
+
+def test_membership_adds_australia(client: TestClient) -> None:
+    table = get(client, "/api/v1/metrics/membership?candidate=aus")
+    assert table["query"]["candidate"] == "AUS"
+    ree = next(
+        r
+        for r in table["rows"]
+        if r["mineral"] == "rare_earths"
+        and r["stage"] == "mining"
+        and r["metric"] == "zone_production_share"
+    )
+    # USGS MCS 2024: Australia mined 18,000 t REO in 2023 of a world 350,000 t
+    assert ree["change"] == pytest.approx(18_000 / 350_000, abs=1e-12)
+    assert ree["after"] == pytest.approx(ree["before"] + 18_000 / 350_000, abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "field"),
+    [
+        ("/api/v1/minerals/unobtainium", 404, "mineral"),
+        ("/api/v1/minerals/unobtainium/trade", 404, "mineral"),
+        ("/api/v1/members/CHN", 404, "member"),
+        ("/api/v1/minerals/gallium/trade", 422, "mineral"),
+        ("/api/v1/minerals/graphite/trade?stage=processing", 422, "stage"),
+        ("/api/v1/minerals/graphite/trade?stage=smelting", 422, "stage"),
+        ("/api/v1/minerals/graphite/trade?year=2010", 422, "year"),
+        ("/api/v1/minerals/graphite/trade?year=abc", 422, "year"),
+        ("/api/v1/metrics/concentration?mineral=unobtainium", 422, "mineral"),
+        ("/api/v1/metrics/concentration", 422, "mineral"),
+        ("/api/v1/metrics/concentration?mineral=gallium&year=1800", 422, "year"),
+        ("/api/v1/metrics/dependence?member=CHN&mineral=graphite", 422, "member"),
+        ("/api/v1/metrics/dependence?member=USA&mineral=gallium", 422, "mineral"),
+        ("/api/v1/metrics/supply-risk?mineral=unobtainium", 422, "mineral"),
+        ("/api/v1/metrics/membership?candidate=CHN", 422, "candidate"),
+    ],
+)
+def test_bad_input_names_the_field(client: TestClient, url: str, status: int, field: str) -> None:
+    body = get(client, url, status)
+    assert body["field"] == field
+    assert body["detail"]
+
+
+def test_openapi_documents_every_endpoint(client: TestClient) -> None:
+    schema = get(client, "/api/v1/openapi.json")
+    paths = set(schema["paths"])
+    assert {
+        "/api/v1/zone",
+        "/api/v1/minerals",
+        "/api/v1/assessment",
+        "/api/v1/minerals/{mineral}",
+        "/api/v1/minerals/{mineral}/trade",
+        "/api/v1/members/{member}",
+        "/api/v1/metrics/concentration",
+        "/api/v1/metrics/dependence",
+        "/api/v1/metrics/supply-risk",
+        "/api/v1/metrics/membership",
+        "/api/v1/scenarios",
+        "/api/v1/scenarios/{scenario_id}",
+        "/api/v1/scenarios/run",
+        "/api/v1/scenarios/montecarlo",
+        "/api/v1/jobs",
+        "/api/v1/jobs/{job_id}",
+        "/api/v1/geometry/world",
+    } <= paths
+    assert "AssessmentOut" in schema["components"]["schemas"]
+    assert "Scenario" in str(schema["components"]["schemas"])
+    assert "ErrorBody" in schema["components"]["schemas"]
+
+
+def test_world_geometry_is_served_gzipped_with_an_etag(client: TestClient) -> None:
+    response = client.get("/api/v1/geometry/world", headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 200
+    assert response.headers["content-encoding"] == "gzip"
+    features = response.json()["features"]
+    assert {f["properties"]["iso3"] for f in features} >= {"CHN", "USA", "MEX", "JPN", "DEU"}
+    again = client.get(
+        "/api/v1/geometry/world", headers={"If-None-Match": response.headers["etag"]}
+    )
+    assert again.status_code == 304
+    topology = get(client, "/api/v1/geometry/topology")
+    assert topology["type"] == "Topology"
+    assert topology["arcs"] == []
+
+
+def test_plotly_js_comes_from_the_plotly_package(client: TestClient) -> None:
+    shipped = files("plotly").joinpath("package_data", "plotly.min.js").read_bytes()
+    response = client.get("/vendor/plotly.min.js", headers={"Accept-Encoding": "identity"})
+    assert response.content == shipped
+    zipped = client.get("/vendor/plotly.min.js", headers={"Accept-Encoding": "gzip"})
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert int(zipped.headers["content-length"]) < len(shipped) / 3
+    assert zipped.content == shipped  # decoded by the client
+
+
+@pytest.mark.parametrize("path", ["/", "/mineral", "/member", "/scenarios"])
+def test_pages_forbid_other_origins(client: TestClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 200
+    csp = response.headers["content-security-policy"]
+    assert "default-src 'none'" in csp
+    assert "connect-src 'self'" in csp
+    assert "http" not in csp
+    assert "<!--nav-->" not in response.text
+    assert "aria-current=page" in response.text
+    assert 'href="#main"' in response.text
+    assert "https://" not in response.text.split("<footer")[0]
+
+
+def test_api_responses_carry_the_security_headers(client: TestClient) -> None:
+    response = client.get("/api/v1/zone")
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert "content-security-policy" in response.headers
+
+
+def test_docs_ui_is_not_served(client: TestClient) -> None:
+    # Swagger UI and ReDoc load from a CDN: the app does not offer them (offline)
+    assert client.get("/docs").status_code == 404
+    assert client.get("/api/v1/docs").status_code == 404
+
+
+def test_repeated_metric_requests_are_answered_from_memory(client: TestClient) -> None:
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+    url = "/api/v1/metrics/concentration?mineral=graphite&stage=mining"
+    first = client.get(url)
+    snap = engine.current()
+    key = ("/api/v1/metrics/concentration", b"mineral=graphite&stage=mining")
+    assert snap.responses[key] == first.content
+    again = client.get(url)
+    assert again.content == first.content
+    assert again.headers["content-length"] == str(len(first.content))
+    assert again.headers["content-type"] == "application/json"
+    assert "content-security-policy" in again.headers
+    assert "x-friendshore-cache" not in again.headers
+    # errors and responses that do not depend on the store alone are not kept
+    client.get("/api/v1/metrics/concentration?mineral=unobtainium")
+    client.get("/api/v1/scenarios")
+    assert ("/api/v1/metrics/concentration", b"mineral=unobtainium") not in snap.responses
+    assert ("/api/v1/scenarios", b"") not in snap.responses

@@ -86,6 +86,14 @@ SOURCES: Final[dict[str, SourceInfo]] = {
             "(Admin 0 countries, 1:110m, version 4.1.0)",
             "https://www.naturalearthdata.com/downloads/110m-cultural-vectors/",
         ),
+        SourceInfo(
+            "gegravity sample",
+            "Peter R. Herman, U.S. International Trade Commission",
+            "MIT (Copyright (c) 2021 Peter R. Herman)",
+            "Herman, P. R. (2021) gegravity: General Equilibrium Gravity Modeling in Python, "
+            "examples/sample_data_set.dlm (the reference case of gegravity 0.3)",
+            "https://github.com/peter-herman/gegravity",
+        ),
     )
 }
 

@@ -1,0 +1,310 @@
+"""``friendshore tariff ge``: structural gravity GE of a zone preference, tariff, join or leave."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from friendshore._core.errors import InputError
+from friendshore._core.types import OutputFormat
+from friendshore.cli.common import FormatOption, StoreOption, handle_errors, resolve_store
+from friendshore.cli.output import emit_frame, emit_json, records, stderr, stdout
+from friendshore.data.gravity_files import read_coefficients, read_gravity_data
+from friendshore.model.zone import Zone
+from friendshore.policy.ge import ZoneRun, run_zone
+from friendshore.policy.panel import panel_from_store
+from friendshore.report.tariff_ge import ge_welfare_figure, write_ge_figure
+
+#: Columns of the table output, in order.
+TABLE_COLUMNS = [
+    "country",
+    "member",
+    "exports_change_pct",
+    "imports_change_pct",
+    "intra_zone_exports_change_pct",
+    "factory_gate_price_change_pct",
+    "terms_of_trade_change_pct",
+    "real_gdp_change_pct",
+    "welfare_change_pct",
+]
+
+
+class Backend(StrEnum):
+    """Where the coefficient draws run."""
+
+    LOCAL = "local"
+    DASK = "dask"
+
+
+class Formulation(StrEnum):
+    """How output and expenditure respond in the counterfactual."""
+
+    GEGRAVITY = "gegravity"
+    ENDOGENOUS = "endogenous"
+
+
+def _countries(run: ZoneRun) -> pd.DataFrame:
+    frame = run.result.countries
+    if run.uncertainty is not None:
+        frame = frame.merge(run.uncertainty.summary, on="country", how="left")
+    return frame
+
+
+def ge_payload(run: ZoneRun, *, source: str, dropped: pd.DataFrame | None) -> dict[str, Any]:
+    """The JSON document of a run: inputs, coefficients, per-country results, dropped rows."""
+    base = run.result.baseline
+    counts = (
+        []
+        if dropped is None or dropped.empty
+        else records(dropped.groupby(["step", "reason"]).size().rename("rows").reset_index())
+    )
+    return {
+        "data": source,
+        "year": base.year,
+        "sigma": base.sigma,
+        "reference_importer": base.reference,
+        "formulation": run.result.formulation,
+        "experiment": run.experiment,
+        "variable": run.variable,
+        "preference": run.preference,
+        "members": list(run.result.members),
+        "absent_zone_countries": list(run.absent),
+        "coefficients": records(run.coefficients),
+        "draws": 0 if run.uncertainty is None else run.uncertainty.draws,
+        "countries": records(_countries(run)),
+        "dropped": counts,
+    }
+
+
+@handle_errors
+def ge_command(
+    zone_file: Annotated[
+        Path,
+        typer.Option("--zone", help="Zone file (TOML): its members get the preference."),
+    ],
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data",
+            help="Gravity data set (gegravity layout: exporter, importer, year, trade, cost "
+            "variables). Default: the minerals panel built from the store.",
+            show_default=False,
+        ),
+    ] = None,
+    coefficients: Annotated[
+        Path | None,
+        typer.Option(
+            "--coefficients",
+            help="CSV of cost coefficients: variable, coefficient[, std_error]. "
+            "Default: PPML estimates on the data.",
+            show_default=False,
+        ),
+    ] = None,
+    sigma: Annotated[
+        float, typer.Option("--sigma", help="Elasticity of substitution (> 1).")
+    ] = 5.0,
+    year: Annotated[
+        int | None,
+        typer.Option("--year", help="Year of the data. Default: the latest.", show_default=False),
+    ] = None,
+    reference: Annotated[
+        str | None,
+        typer.Option(
+            "--reference",
+            help="Reference importer (inward MR = 1). Default: DEU, else the first country.",
+            show_default=False,
+        ),
+    ] = None,
+    variable: Annotated[
+        str | None,
+        typer.Option(
+            "--variable",
+            help="Cost variable set to 1 between members. Default: pta if the data has it, "
+            "else zone.",
+            show_default=False,
+        ),
+    ] = None,
+    preference: Annotated[
+        float | None,
+        typer.Option(
+            "--preference",
+            help="Coefficient of that variable (log points). Default: estimated or given, "
+            "else 0.471 (the pta estimate on gegravity's sample).",
+            show_default=False,
+        ),
+    ] = None,
+    join: Annotated[
+        str | None,
+        typer.Option("--join", help="A country joining the zone in force.", show_default=False),
+    ] = None,
+    leave: Annotated[
+        str | None,
+        typer.Option("--leave", help="A member leaving the zone in force.", show_default=False),
+    ] = None,
+    tariff: Annotated[
+        float | None,
+        typer.Option(
+            "--tariff",
+            help="Tariff (0.25 = 25%) put by zone countries on imports from --tariff-on.",
+            show_default=False,
+        ),
+    ] = None,
+    tariff_on: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--tariff-on",
+            help="Exporter hit by --tariff (repeat). Default: every non-member.",
+            show_default=False,
+        ),
+    ] = None,
+    formulation: Annotated[
+        Formulation,
+        typer.Option(
+            "--formulation",
+            help="gegravity: MRs on baseline output shares (gegravity 0.3); endogenous: "
+            "output and expenditure follow prices.",
+            case_sensitive=False,
+        ),
+    ] = Formulation.GEGRAVITY,
+    draws: Annotated[
+        int,
+        typer.Option("--draws", help="Coefficient draws from their covariance (0: none).", min=0),
+    ] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of the draws.", min=0)] = 0,
+    backend: Annotated[
+        Backend,
+        typer.Option("--backend", help="Draws on local numpy or dask.", case_sensitive=False),
+    ] = Backend.LOCAL,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="Dask scheduler address; default: a LocalCluster.",
+            show_default=False,
+        ),
+    ] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", help="Workers of the LocalCluster (dask).", min=1)
+    ] = 2,
+    figure: Annotated[
+        Path | None,
+        typer.Option(
+            "--figure",
+            help="Also write the welfare figure as self-contained HTML to FILE.",
+            metavar="FILE",
+            show_default=False,
+        ),
+    ] = None,
+    fmt: FormatOption = OutputFormat.TABLE,
+    store_path: StoreOption = None,
+) -> None:
+    """Structural gravity GE: welfare, real GDP and trade by country after a zone preference.
+
+    Estimates trade costs by PPML with exporter and importer fixed effects (or
+    reads them with --coefficients), solves the baseline multilateral
+    resistances and simulates the zone's preference (its members' pair cost
+    variable set to 1), optionally with a member joining or leaving and a
+    tariff on outsiders. Changes are in percent of the baseline. Without
+    --data, the minerals panel of the store (BACI trade plus domestic flows
+    from USGS production value) of the chosen year, restricted to countries
+    with a domestic flow. JSON: {data, year, …, coefficients, countries, dropped}.
+    """
+    zone = Zone.load(zone_file)
+    dropped: pd.DataFrame | None = None
+    if data is not None:
+        frame = read_gravity_data(data)
+        source = str(data)
+    else:
+        panel = panel_from_store(resolve_store(store_path), zone.countries)
+        domestic_years = panel.panel.loc[panel.panel["international"] == 0, "year"]
+        if domestic_years.empty:
+            raise InputError("the store has no year with domestic flows for the minerals panel")
+        use_year = year if year is not None else int(domestic_years.max())
+        frame, left = panel.square(use_year)
+        dropped = pd.concat([panel.dropped, left], ignore_index=True)
+        source = f"minerals panel of the store ({use_year}, USD)"
+        stderr.print(
+            f"minerals panel {use_year}: {frame['exporter'].nunique()} countries with a "
+            f"domestic flow; {len(dropped):,} rows left out (JSON: dropped)",
+            highlight=False,
+        )
+    coef = read_coefficients(coefficients) if coefficients is not None else None
+    members = {m: set(cs) for m, cs in zone.members.items()}
+    client: Any = None
+    cluster: Any = None
+    if backend is Backend.DASK and draws > 0:
+        from distributed import Client, LocalCluster  # noqa: PLC0415 (heavy, dask only)
+
+        if scheduler:
+            client = Client(scheduler)  # type: ignore[no-untyped-call]
+        else:
+            cluster = LocalCluster(  # type: ignore[no-untyped-call]
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            )
+            client = Client(cluster)  # type: ignore[no-untyped-call]
+    try:
+        with Progress(
+            TextColumn("draws"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=stderr,
+            transient=True,
+            disable=draws == 0,
+        ) as bar:
+            task = bar.add_task("draws", total=max(draws, 1))
+            run = run_zone(
+                frame,
+                members,
+                coefficients=coef,
+                sigma=sigma,
+                year=year,
+                reference=reference,
+                variable=variable,
+                preference=preference,
+                join=join,
+                leave=leave,
+                tariff=tariff,
+                tariff_on=tariff_on,
+                formulation=formulation.value,
+                draws=draws,
+                seed=seed,
+                backend=backend.value,
+                client=client,
+                progress=lambda n: bar.advance(task, n),
+            )
+    finally:
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+    if figure is not None:
+        fig = ge_welfare_figure(run.result.countries, title=f"{run.experiment} ({source})")
+        write_ge_figure(fig, figure)
+        stderr.print(f"figure written to {figure}", highlight=False)
+    if fmt is OutputFormat.JSON:
+        emit_json(ge_payload(run, source=source, dropped=dropped))
+        return
+    if fmt is OutputFormat.CSV:
+        emit_frame(_countries(run), fmt)
+        return
+    if run.absent:
+        stderr.print(f"zone countries not in the data: {', '.join(run.absent)}", highlight=False)
+    stdout.print(
+        f"{run.experiment}; {source}, {run.result.baseline.year}, sigma {sigma:g}, "
+        f"{run.variable} coefficient {run.preference:.4f}. Changes in %.",
+        highlight=False,
+    )
+    table = _countries(run)
+    cols = TABLE_COLUMNS + [
+        c for c in ("welfare_change_pct_p05", "welfare_change_pct_p95") if c in table.columns
+    ]
+    out = table[cols].sort_values("welfare_change_pct", ascending=False)
+    num = out.select_dtypes("number").columns
+    out[num] = out[num].round(4)
+    emit_frame(out, fmt, title="Change from baseline by country (%)")

@@ -147,6 +147,9 @@ def test_summary_ordered_and_bounded(local: mc.MonteCarloResult) -> None:
     assert (share["shortfall_share_p50"] <= share["shortfall_share_p95"]).all()
     assert (share["shortfall_share_p95"] <= share["shortfall_share_p99"]).all()
     assert s["p_exceed"].dropna().between(0.0, 1.0).all()
+    # a member never loses more than its baseline (trade inside a bloc is not cut)
+    assert (share["shortfall_share_p99"] <= 1.0 + 1e-9).all()
+    assert (local.samples <= local.rows["baseline_t"].to_numpy()[None, :] * (1 + 1e-9)).all()
     # the scenario's own cut (China's graphite ban) applies in every draw
     jpn = s[(s["member"] == "JPN") & (s["mineral"] == "graphite") & (s["stage"] == "mining")]
     assert float(jpn["shortfall_t_p50"].iloc[0]) > 0

@@ -238,3 +238,23 @@ def test_no_demand_response_by_default(graphite: ScenarioResult) -> None:
 def test_impossible_demand_response_is_rejected(field: str, value: float) -> None:
     with pytest.raises(ValueError, match=field):
         Response.model_validate({field: value})
+
+
+def test_a_bloc_country_cannot_cut_its_fellow_members(supply: SupplyNetwork) -> None:
+    from friendshore.scenarios.model import ExportRestriction  # noqa: PLC0415
+
+    base = load_scenario("cn-graphite-2023")
+    pol = ExportRestriction(country="POL", minerals=["platinum"], share=1.0)
+    run = run_scenario(supply, base.model_copy(update={"shocks": [pol]}), default_zone())
+    e = run.propagation.edges
+    pl = e[(e["exporter"] == "POL") & (e["mineral_id"] == "platinum")]
+    eu = default_zone().members["EU27"]
+    inside = pl["importer"].isin(eu)
+    # Poland's platinum exports to other EU countries flow on; the rest is cut.
+    assert inside.any()
+    assert (~inside).any()
+    assert (pl.loc[inside, "direct_cut_t"] == 0).all()
+    cut = pl.loc[~inside, "direct_cut_t"].to_numpy(dtype=float)
+    assert np.allclose(cut, pl.loc[~inside, "quantity_t"].fillna(0.0).to_numpy(dtype=float))
+    r = run.records
+    assert (r["lost_t"] <= r["baseline_t"] + 1e-9).all()

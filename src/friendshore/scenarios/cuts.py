@@ -6,9 +6,13 @@ and names into these frozen records; the engine never sees the file.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from friendshore._core.types import ISO3
+
+C = TypeVar("C")
 
 
 @dataclass(frozen=True)
@@ -51,3 +55,28 @@ class ByProductLink:
     mineral: str
     stage: str
     ratio: float = 1.0
+
+
+def exempt_fellow_members(cuts: Iterable[C], members: Mapping[ISO3, str]) -> tuple[C, ...]:
+    """Exempt, in each export cut, the other countries of the exporter's own zone member.
+
+    ``members`` maps ISO3 countries to their zone member (``Zone.country_to_member()``).
+    A country of a bloc member (e.g. DEU in EU27) cannot restrict exports to its
+    fellow members' countries: the EU's single market forbids quantitative
+    restrictions on exports between member states (Art. 35 TFEU). Without this, a
+    bloc's losses would count flows inside it, which its baseline (trade with
+    countries outside the member) leaves out. Other cuts are returned unchanged.
+    """
+    by_member: dict[str, set[ISO3]] = {}
+    for country, member in members.items():
+        by_member.setdefault(member, set()).add(country)
+    out: list[C] = []
+    for cut in cuts:
+        if isinstance(cut, ExportCut) and cut.exporter in members:
+            fellows = by_member[members[cut.exporter]] - {cut.exporter}
+            if fellows:
+                exempt = cut.exempt | frozenset(fellows)
+                out.append(replace(cut, exempt=exempt))
+                continue
+        out.append(cut)
+    return tuple(out)

@@ -2,8 +2,10 @@
 
 Each draw, every supplier country ``c`` restricts its exports of mineral ``m``
 with probability ``p[c, m]`` (independent Bernoulli events), cutting
-``cut_share`` of those exports to every destination; the scenario's own shocks
-apply in every draw on top. The draws go through the same proportional-allocation
+``cut_share`` of those exports to every destination but the other countries of
+its own zone member (a bloc's internal market stays open, see
+:func:`~friendshore.scenarios.cuts.exempt_fellow_members`); the scenario's own
+shocks apply in every draw on top. The draws go through the same proportional-allocation
 cascade as :func:`~friendshore.scenarios.propagate.propagate`, vectorised over a
 chunk of draws with numpy (arrays draws × nodes and draws × edges; one Python
 loop over chunks, then over mineral × stage layers, never over draws).
@@ -31,7 +33,12 @@ from friendshore._core.errors import DataError, InputError, ValidationError
 from friendshore.metrics.risk import pv_normalised
 from friendshore.model.supply import SupplyNetwork
 from friendshore.model.zone import Zone
-from friendshore.scenarios.cuts import ByProductLink, ExportCut, ProductionCut
+from friendshore.scenarios.cuts import (
+    ByProductLink,
+    ExportCut,
+    ProductionCut,
+    exempt_fellow_members,
+)
 from friendshore.scenarios.model import ExportRestriction, Scenario, load_scenario, scenario_ids
 from friendshore.scenarios.network import LAYER, ScenarioNetwork
 from friendshore.scenarios.propagate import (
@@ -237,6 +244,8 @@ class MonteCarloModel:
     """Everything a chunk needs, as plain numpy arrays (picklable for Dask workers).
 
     ``edge_pair`` maps each edge to its row of ``p`` (exporter × mineral);
+    ``edge_share`` is the share of the edge an event of its pair cuts
+    (``cut_share``, 0 inside a zone member);
     ``rows`` are the member × mineral × stage result rows; ``node_row`` maps each
     node to its row (−1 outside the zone). ``groups`` lists, per stage level, the
     node and edge positions of each convergence group (one layer by default).
@@ -247,6 +256,7 @@ class MonteCarloModel:
     p: FloatArray
     cut_share: float
     edge_pair: IntArray
+    edge_share: FloatArray
     flow_edge: IntArray
     flow_q: FloatArray
     flow_keep: FloatArray
@@ -334,6 +344,12 @@ def prepare_model(
     if (edge_pair < 0).any():
         raise ValidationError("the probability table lacks some exporter × mineral of the network")
 
+    edge_share = np.full(len(edges), float(cut_share))
+    if zone is not None:
+        c2m_all = pd.Series(zone.country_to_member())
+        exp_m, imp_m = edges["exporter"].map(c2m_all), edges["importer"].map(c2m_all)
+        edge_share[(exp_m.notna() & (exp_m == imp_m)).to_numpy()] = 0.0
+
     if zone is None:
         rows = nodes[[*LAYER, "country"]].rename(columns={"country": "member"})
         rows = rows.assign(baseline_t=supply)
@@ -352,6 +368,7 @@ def prepare_model(
         p=probabilities["p"].to_numpy(dtype=np.float64),
         cut_share=float(cut_share),
         edge_pair=edge_pair.astype(np.int64),
+        edge_share=edge_share,
         flow_edge=flows["edge"].to_numpy(dtype=np.int64),
         flow_q=np.where(np.isnan(fq), 0.0, fq),
         flow_keep=keep,
@@ -394,7 +411,7 @@ def simulate(model: MonteCarloModel, events: npt.NDArray[np.bool_]) -> FloatArra
     m = model
     b, n = events.shape[0], m.n_nodes
     # 1. Direct cuts: each flow keeps its fixed share times (1 - s) if its pair restricts.
-    kr = 1.0 - m.cut_share * events[:, m.edge_pair].astype(np.float64)  # draws × edges
+    kr = 1.0 - events[:, m.edge_pair] * m.edge_share[None, :]  # draws × edges
     keep = m.flow_keep[None, :] * kr[:, m.flow_edge]
     cut_t = m.flow_q[None, :] * (1.0 - keep)
     direct_cut = _flat_bincount(m.flow_edge, cut_t, m.n_edges)
@@ -643,7 +660,7 @@ def run_montecarlo(
     """
     if not 0.0 <= threshold <= 1.0:
         raise ValidationError(f"threshold must be between 0 and 1, got {threshold}")
-    cuts = scenario.cuts()
+    cuts = exempt_fellow_members(scenario.cuts(), zone.country_to_member())
     if cut_share is None:
         shares = [c.share for c in cuts if isinstance(c, ExportCut)]
         cut_share = max(shares) if shares else DEFAULT_CUT_SHARE

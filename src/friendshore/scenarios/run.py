@@ -17,7 +17,7 @@ import pandas as pd
 from friendshore._core.errors import ValidationError
 from friendshore.model.supply import SupplyNetwork
 from friendshore.model.zone import Zone
-from friendshore.scenarios.cuts import ExportCut
+from friendshore.scenarios.cuts import ExportCut, exempt_fellow_members
 from friendshore.scenarios.model import Scenario
 from friendshore.scenarios.network import LAYER, ScenarioNetwork
 from friendshore.scenarios.propagate import Propagation, propagate
@@ -210,7 +210,7 @@ def run_scenario(
                 f"stockpile of {stock.member} ({stock.mineral}): not a member of zone "
                 f"{zone.name!r} (members: {', '.join(members)})"
             )
-    cuts = scenario.cuts()
+    cuts = exempt_fellow_members(scenario.cuts(), zone.country_to_member())
     months = max((c.months for c in cuts if hasattr(c, "months")), default=12)
     net = ScenarioNetwork.from_supply(supply, scenario.year)
     prop = propagate(net, cuts)

@@ -2,9 +2,322 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
 import typer
+
+from friendshore._core.errors import ValidationError
+from friendshore._core.types import OutputFormat
+from friendshore.cli.common import FormatOption, handle_errors
+from friendshore.cli.output import emit_frame, emit_json, stderr
+from friendshore.compliance.certificates import parse_certificate
+from friendshore.compliance.declaration import load_declaration
+from friendshore.compliance.evaluate import evaluate, evaluation_frame
+from friendshore.compliance.rules import list_rule_packs, load_rule_pack, rule_pack_ids
+from friendshore.compliance.service import (
+    DEFAULT_ISSUE_PACKS,
+    ComplianceService,
+    Principal,
+    Role,
+)
+from friendshore.data import keystore
+from friendshore.data.compliance_files import read_certificate_file
+from friendshore.data.registry import REGISTRY_ENV, Registry, default_registry_url
 
 app = typer.Typer(
     help="Compliance: check declarations against rule packs; issue, verify, revoke certificates.",
     no_args_is_help=True,
 )
+audit_app = typer.Typer(help="The registry's hash-chained audit log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+RegistryOption = Annotated[
+    str | None,
+    typer.Option(
+        "--registry",
+        help=f"Registry database URL (sqlite:///FILE or postgresql+psycopg://…). "
+        f"Default: ${REGISTRY_ENV} or a SQLite file in the user data directory.",
+        show_default=False,
+    ),
+]
+KeysOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--keys",
+        help=f"Directory of the members' signing keys. Default: ${keystore.KEYS_ENV} "
+        "or keys/ in the user data directory.",
+        show_default=False,
+    ),
+]
+RulesOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--rules",
+        "-r",
+        help="A rule pack id (see `friendshore comply packs`) or a YAML/TOML file; repeat "
+        "for several.",
+        show_default=False,
+    ),
+]
+DateOption = Annotated[
+    str | None,
+    typer.Option("--date", help="Evaluation date (YYYY-MM-DD).", show_default=False),
+]
+MemberOption = Annotated[
+    str, typer.Option("--member", help="Issuing member authority (e.g. EU27, USA, JPN, MEX).")
+]
+
+
+def _registry_url(url: str | None) -> str:
+    return url or os.environ.get(REGISTRY_ENV) or default_registry_url()
+
+
+def _keys_dir(path: Path | None) -> Path:
+    return path if path is not None else keystore.default_keys_dir()
+
+
+def _date(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(f"--date {text!r} is not a date (YYYY-MM-DD)") from None
+
+
+@contextmanager
+def _service(registry: str | None, keys: Path | None) -> Iterator[ComplianceService]:
+    with Registry.open(_registry_url(registry)) as reg:
+        yield ComplianceService(reg, keys_dir=_keys_dir(keys))
+
+
+@app.command("packs")
+@handle_errors
+def packs_command(fmt: FormatOption = OutputFormat.TABLE) -> None:
+    """List the shipped rule packs: id, version, jurisdiction, validity dates, rules, source."""
+    emit_frame(list_rule_packs(), fmt, title="Rule packs")
+
+
+@app.command("check")
+@handle_errors
+def check_command(
+    declaration: Annotated[Path, typer.Argument(help="A declaration file (JSON).")],
+    rules: RulesOption = None,
+    on: DateOption = None,
+    fmt: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Evaluate a declaration: every rule passes, fails or does not apply, with its reason.
+
+    Default packs: all shipped packs; default date: the declaration's date. JSON
+    output is the full evaluation (packs, rules, per-lot findings, figures).
+    """
+    decl = load_declaration(declaration)
+    packs = [load_rule_pack(p) for p in (rules or rule_pack_ids())]
+    result = evaluate(decl, packs, on=_date(on) or decl.declared_on)
+    if fmt is OutputFormat.JSON:
+        emit_json(result.model_dump(mode="json"))
+        return
+    emit_frame(
+        evaluation_frame(result),
+        fmt,
+        title=f"{decl.id} on {result.evaluated_on}: {result.status}",
+    )
+
+
+@app.command("keygen")
+@handle_errors
+def keygen_command(member: MemberOption, keys: KeysOption = None) -> None:
+    """Generate the Ed25519 signing key pair of a member authority (never overwrites)."""
+    path = keystore.generate_key(_keys_dir(keys), member)
+    stderr.print(f"key for {member} written to {path} (mode 0600)", highlight=False)
+
+
+@app.command("token")
+@handle_errors
+def token_command(
+    role: Annotated[
+        Role, typer.Option("--role", help="applicant, issuer or auditor.", case_sensitive=False)
+    ],
+    name: Annotated[
+        str,
+        typer.Option("--name", help="Applicant id, member code (issuer) or auditor name."),
+    ],
+    label: Annotated[str, typer.Option("--label", help="A note kept with the key.")] = "",
+    registry: RegistryOption = None,
+) -> None:
+    """Create an API key (bearer token) for the REST API; only its hash is stored."""
+    with _service(registry, None) as service:
+        token = service.create_api_key(role, name, label=label)
+    typer.echo(token)
+
+
+@app.command("issue")
+@handle_errors
+def issue_command(
+    declaration: Annotated[Path, typer.Argument(help="A declaration file (JSON).")],
+    member: MemberOption,
+    rules: RulesOption = None,
+    on: DateOption = None,
+    valid_days: Annotated[
+        int, typer.Option("--valid-days", help="Days of validity (cut at the packs' end).")
+    ] = 365,
+    registry: RegistryOption = None,
+    keys: KeysOption = None,
+) -> None:
+    """Issue a signed certificate of origin (JSON on standard output) for a passing declaration.
+
+    Default packs: the zone packs; default date: today. A declaration that does not
+    pass exits with code 2 and the failing rules.
+    """
+    decl = load_declaration(declaration)
+    with _service(registry, keys) as service:
+        result = service.issue(
+            Principal(Role.ISSUER, member),
+            declaration=decl,
+            packs=rules or list(DEFAULT_ISSUE_PACKS),
+            on=_date(on),
+            valid_days=valid_days,
+        )
+    emit_json(result.certificate)
+    stderr.print(f"issued {result.serial}", highlight=False)
+
+
+@app.command("verify")
+@handle_errors
+def verify_command(
+    certificate: Annotated[str, typer.Argument(help="A certificate file (JSON) or a serial.")],
+    at: Annotated[
+        str | None,
+        typer.Option("--at", help="Check validity at this date (YYYY-MM-DD); default now."),
+    ] = None,
+    registry: RegistryOption = None,
+    fmt: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Verify a certificate: signature, issuer key, registry, validity dates, revocation.
+
+    Exits with code 0 if the certificate is valid, 1 if it is not.
+    """
+    day = _date(at)
+    moment = datetime(day.year, day.month, day.day, 12, tzinfo=UTC) if day else None
+    with _service(registry, None) as service:
+        path = Path(certificate)
+        if path.suffix == ".json" or path.exists():
+            document = parse_certificate(read_certificate_file(path), name=str(path))
+            result = service.verify(document, at=moment)
+        else:
+            result = service.verify_serial(certificate, at=moment)
+    if fmt is OutputFormat.JSON:
+        emit_json(result.model_dump(mode="json"))
+    else:
+        frame = pd.DataFrame(
+            [
+                {"field": k, "value": "" if v is None else str(v)}
+                for k, v in result.model_dump(mode="json").items()
+                if k != "checks"
+            ]
+            + [
+                {"field": f"check_{k}", "value": "—" if v is None else str(v).lower()}
+                for k, v in result.checks.items()
+            ]
+        )
+        emit_frame(frame, fmt, title=f"certificate {result.serial or '?'}: {result.status}")
+    if not result.valid:
+        raise typer.Exit(1)
+
+
+@app.command("revoke")
+@handle_errors
+def revoke_command(
+    serial: Annotated[str, typer.Argument(help="Serial of the certificate.")],
+    member: MemberOption,
+    reason: Annotated[str, typer.Option("--reason", help="Why it is revoked (kept, public).")],
+    registry: RegistryOption = None,
+    keys: KeysOption = None,
+) -> None:
+    """Revoke a certificate of your member (the member's signing key must be in --keys)."""
+    keystore.load_private_key(_keys_dir(keys), member)  # proves the member authority
+    with _service(registry, keys) as service:
+        record = service.revoke(Principal(Role.ISSUER, member), serial, reason=reason)
+    emit_json(record.__dict__)
+
+
+@app.command("list")
+@handle_errors
+def list_command(
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Most rows.")] = 100,
+    registry: RegistryOption = None,
+    fmt: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """List the registry's certificates (newest first) with their revocation status."""
+    with _service(registry, None) as service:
+        auditor = Principal(Role.AUDITOR, "cli")
+        certs = service.list_certificates(auditor, limit=limit)
+        with service.registry.read() as tx:
+            revoked = {}
+            for c in certs:
+                found = tx.revocation(c.serial)
+                revoked[c.serial] = found.revoked_at if found else None
+    frame = pd.DataFrame(
+        [
+            {
+                "serial": c.serial,
+                "member": c.member,
+                "applicant": c.applicant,
+                "issued_at": c.issued_at,
+                "valid_from": c.valid_from,
+                "valid_until": c.valid_until,
+                "revoked_at": revoked[c.serial],
+            }
+            for c in certs
+        ],
+        columns=[
+            "serial",
+            "member",
+            "applicant",
+            "issued_at",
+            "valid_from",
+            "valid_until",
+            "revoked_at",
+        ],
+    )
+    emit_frame(frame, fmt, title="Certificates")
+
+
+@audit_app.command("verify")
+@handle_errors
+def audit_verify_command(
+    registry: RegistryOption = None, fmt: FormatOption = OutputFormat.TABLE
+) -> None:
+    """Recompute the audit log's hash chain; exit 1 at the first entry that breaks it."""
+    with _service(registry, None) as service:
+        check = service.verify_audit(Principal(Role.AUDITOR, "cli"))
+    if fmt is OutputFormat.JSON:
+        emit_json(check.__dict__)
+    else:
+        emit_frame(pd.DataFrame([check.__dict__]), fmt, title="Audit chain")
+    if not check.ok:
+        raise typer.Exit(1)
+
+
+@audit_app.command("show")
+@handle_errors
+def audit_show_command(
+    after: Annotated[int, typer.Option("--after", min=0, help="Show entries after this seq.")] = 0,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Most entries.")] = 100,
+    registry: RegistryOption = None,
+    fmt: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Show audit log entries: seq, time, actor, action, subject, details, hash."""
+    with _service(registry, None) as service:
+        entries = service.audit_log(Principal(Role.AUDITOR, "cli"), after_seq=after, limit=limit)
+    frame = pd.DataFrame(
+        [e.__dict__ for e in entries],
+        columns=["seq", "at", "actor", "action", "subject", "details", "prev_hash", "hash"],
+    )
+    emit_frame(frame, fmt, title="Audit log")

@@ -87,7 +87,9 @@ def read_mineral_trade(store: Path) -> pd.DataFrame:
         "SELECT t.year, t.exporter, t.importer, t.hs6, h.mineral_id, h.stage, t.value_usd, "
         "t.quantity_t, t.quantity_t * h.content_factor AS content_t "
         "FROM trade_latest t JOIN hs_concordance h USING (hs6) "
-        "WHERE h.mineral_id IS NOT NULL",
+        "WHERE h.mineral_id IS NOT NULL "
+        # a fixed order: sums over the frame are then the same on every read
+        "ORDER BY t.year, t.exporter, t.importer, t.hs6, h.mineral_id, h.stage",
     )
 
 

@@ -1,0 +1,784 @@
+"""The compliance service: declarations, evaluation, issuance, revocation, verification, audit.
+
+Every operation takes the :class:`Principal` acting and enforces its role:
+
+- ``applicant`` (a company, by its applicant id): submit, evaluate and list its
+  own declarations; list its own certificates;
+- ``issuer`` (a member authority, by member code): issue certificates signed with
+  its member's key, revoke and list its member's certificates only;
+- ``auditor``: read everything, including the audit log and its verification;
+- ``public``: verify certificates only.
+
+Each change (declaration, issuance, revocation, key registration, API key) appends
+an entry to the registry's hash-chained audit log in the same transaction.
+API keys are random 256-bit tokens; the registry keeps only their SHA-256 (a fast
+hash suffices for high-entropy secrets, unlike passwords).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal
+
+import pydantic
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from friendshore._core.errors import FriendshoreError, InputError
+from friendshore.compliance.canonical import sha256_hex
+from friendshore.compliance.certificates import (
+    did_key,
+    parse_time,
+    public_key_from_did,
+    raw_public_key,
+    sign_credential,
+    unsigned_credential,
+    verify_proof,
+)
+from friendshore.compliance.declaration import Declaration
+from friendshore.compliance.evaluate import Evaluation, evaluate
+from friendshore.compliance.rules import RulePack, load_rule_pack
+from friendshore.data import keystore
+from friendshore.data.registry import (
+    AuditCheck,
+    AuditRecord,
+    CertificateRecord,
+    DeclarationRecord,
+    Registry,
+    RevocationRecord,
+    utc_now,
+)
+
+__all__ = [
+    "DEFAULT_ISSUE_PACKS",
+    "AccessDeniedError",
+    "ComplianceService",
+    "ConflictError",
+    "IdempotencyMismatchError",
+    "IssueResult",
+    "NotFoundError",
+    "NotIssuableError",
+    "Principal",
+    "Role",
+    "Verification",
+]
+
+DEFAULT_ISSUE_PACKS = ("zone-rules-of-origin", "zone-feoc", "zone-responsible-sourcing")
+
+
+class Role(StrEnum):
+    """Roles of the registry."""
+
+    APPLICANT = "applicant"
+    ISSUER = "issuer"
+    AUDITOR = "auditor"
+    PUBLIC = "public"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who acts: a role and a name (applicant id, member code, auditor name, ``public``)."""
+
+    role: Role
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.role.value}:{self.name}"
+
+
+PUBLIC = Principal(Role.PUBLIC, "public")
+
+
+class AccessDeniedError(FriendshoreError):
+    """The principal's role does not allow the operation (HTTP 403)."""
+
+
+class NotFoundError(InputError):
+    """No such declaration or certificate (HTTP 404)."""
+
+
+class ConflictError(InputError):
+    """An idempotency key reused with another request, or a repeated revocation (HTTP 409/422)."""
+
+
+class IdempotencyMismatchError(ConflictError):
+    """An idempotency key reused with a different request (HTTP 422)."""
+
+
+class NotIssuableError(InputError):
+    """The evaluation did not pass: no certificate (HTTP 422)."""
+
+    def __init__(self, message: str, evaluation: Evaluation) -> None:
+        super().__init__(message)
+        self.evaluation = evaluation
+
+
+class Verification(pydantic.BaseModel):
+    """The outcome of verifying a certificate: every check and the overall verdict."""
+
+    model_config = pydantic.ConfigDict(frozen=True)
+
+    valid: bool
+    status: Literal[
+        "valid",
+        "revoked",
+        "expired",
+        "not_yet_valid",
+        "invalid_signature",
+        "unknown_issuer",
+        "not_in_registry",
+        "malformed",
+    ]
+    reason: str
+    serial: str | None = None
+    member: str | None = None
+    valid_from: str | None = None
+    valid_until: str | None = None
+    revoked_at: str | None = None
+    revocation_reason: str | None = None
+    checked_at: str
+    checks: dict[str, bool | None]
+
+
+@dataclass(frozen=True)
+class IssueResult:
+    """An issued (or replayed) certificate."""
+
+    serial: str
+    certificate: dict[str, Any]
+    record: CertificateRecord
+    replayed: bool
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0, 0), tzinfo=UTC)
+
+
+def hash_token(token: str) -> str:
+    """Return the SHA-256 (hex) under which an API token is stored."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class ComplianceService:
+    """Compliance operations over a registry and the members' signing keys."""
+
+    def __init__(self, registry: Registry, *, keys_dir: Path | None = None) -> None:
+        self.registry = registry
+        self.keys_dir = keys_dir if keys_dir is not None else keystore.default_keys_dir()
+        self._keys: dict[str, Ed25519PrivateKey] = {}
+        self._proof_cache: OrderedDict[str, tuple[bool, str, str | None]] = OrderedDict()
+        self._cache_lock = threading.Lock()
+        self._keys_by_member: dict[str, frozenset[str]] = {}
+        self._declarations: OrderedDict[str, tuple[DeclarationRecord, Declaration]] = OrderedDict()
+
+    # --- authentication ------------------------------------------------------------------
+
+    def create_api_key(self, role: Role, name: str, *, label: str = "") -> str:
+        """Create an API key for ``name`` in ``role``; return the token (shown once)."""
+        if role is Role.PUBLIC:
+            raise InputError("the public role needs no key")
+        if not name.strip():
+            raise InputError("give the principal's name (applicant id, member code, auditor)")
+        token = "fsk_" + secrets.token_urlsafe(32)
+        at = utc_now()
+        with self.registry.write() as tx:
+            tx.add_api_key(
+                key_hash=hash_token(token), role=role.value, principal=name, label=label, at=at
+            )
+            tx.append_audit(
+                actor="admin",
+                action="api_key.create",
+                subject=f"{role.value}:{name}",
+                details={"role": role.value, "principal": name, "label": label},
+                at=at,
+            )
+        return token
+
+    def authenticate(self, token: str) -> Principal | None:
+        """Return the principal of a bearer token, or ``None`` if it is unknown or revoked."""
+        with self.registry.read() as tx:
+            record = tx.api_key(hash_token(token))
+        if record is None or record.revoked_at is not None:
+            return None
+        return Principal(Role(record.role), record.principal)
+
+    # --- declarations and evaluation -----------------------------------------------------
+
+    @staticmethod
+    def _require(principal: Principal, *roles: Role) -> None:
+        if principal.role not in roles:
+            allowed = ", ".join(r.value for r in roles)
+            raise AccessDeniedError(
+                f"role {principal.role.value} may not do this (needs {allowed})"
+            )
+
+    def submit_declaration(
+        self, principal: Principal, declaration: Declaration
+    ) -> DeclarationRecord:
+        """Store a declaration of the applicant (an identical resubmission returns the first)."""
+        self._require(principal, Role.APPLICANT, Role.ISSUER)
+        if principal.role is Role.APPLICANT and declaration.applicant.id != principal.name:
+            raise AccessDeniedError(
+                f"applicant {principal.name} may not submit a declaration of "
+                f"{declaration.applicant.id}"
+            )
+        return self._store_declaration(principal, declaration)
+
+    def _store_declaration(
+        self, principal: Principal, declaration: Declaration
+    ) -> DeclarationRecord:
+        body = json.dumps(declaration.model_dump(mode="json"), ensure_ascii=False)
+        digest = declaration.sha256()
+        at = utc_now()
+        with self.registry.write() as tx:
+            record, created = tx.add_declaration(
+                ref="D-" + secrets.token_hex(10).upper(),
+                declaration_id=declaration.id,
+                applicant=declaration.applicant.id,
+                sha256=digest,
+                body=body,
+                at=at,
+            )
+            if created:
+                tx.append_audit(
+                    actor=str(principal),
+                    action="declaration.submit",
+                    subject=record.ref,
+                    details={"declaration_id": declaration.id, "sha256": digest},
+                    at=at,
+                )
+        return record
+
+    def declaration(self, principal: Principal, ref: str) -> tuple[DeclarationRecord, Declaration]:
+        """Return a stored declaration (applicants: their own only)."""
+        self._require(principal, Role.APPLICANT, Role.ISSUER, Role.AUDITOR)
+        with self._cache_lock:
+            cached = self._declarations.get(ref)
+        if cached is None:
+            with self.registry.read() as tx:
+                record = tx.declaration(ref)
+            if record is not None:  # declarations never change: keep the parsed model
+                cached = (record, Declaration.model_validate_json(record.body))
+                with self._cache_lock:
+                    self._declarations[ref] = cached
+                    if len(self._declarations) > 1000:
+                        self._declarations.popitem(last=False)
+        if cached is None or (
+            principal.role is Role.APPLICANT and cached[0].applicant != principal.name
+        ):
+            raise NotFoundError(f"no declaration {ref!r}")
+        return cached
+
+    def list_declarations(
+        self, principal: Principal, *, limit: int = 100, offset: int = 0
+    ) -> list[DeclarationRecord]:
+        """List declarations: an applicant's own; all for issuers and auditors."""
+        self._require(principal, Role.APPLICANT, Role.ISSUER, Role.AUDITOR)
+        applicant = principal.name if principal.role is Role.APPLICANT else None
+        with self.registry.read() as tx:
+            return tx.declarations(applicant=applicant, limit=limit, offset=offset)
+
+    @staticmethod
+    def load_packs(packs: Sequence[str] | None) -> list[RulePack]:
+        """Load rule packs by id or path (the zone packs when ``None`` or empty)."""
+        return [load_rule_pack(p) for p in (packs or DEFAULT_ISSUE_PACKS)]
+
+    def evaluate(
+        self,
+        declaration: Declaration,
+        *,
+        packs: Sequence[str] | None = None,
+        on: date | None = None,
+    ) -> Evaluation:
+        """Evaluate a declaration against packs (default: the zone packs) on a date."""
+        return evaluate(declaration, self.load_packs(packs), on=on or declaration.declared_on)
+
+    # --- issuance --------------------------------------------------------------------------
+
+    def _signing_key(self, member: str) -> Ed25519PrivateKey:
+        key = self._keys.get(member)
+        if key is None:
+            key = keystore.load_private_key(self.keys_dir, member)
+            self._keys[member] = key
+        return key
+
+    def issue(
+        self,
+        principal: Principal,
+        *,
+        declaration_ref: str | None = None,
+        declaration: Declaration | None = None,
+        packs: Sequence[str] | None = None,
+        on: date | None = None,
+        valid_days: int = 365,
+        idempotency_key: str | None = None,
+    ) -> IssueResult:
+        """Issue a certificate for a declaration that passes the packs, signed by the member.
+
+        Give a stored ``declaration_ref`` or a ``declaration`` (stored first). The
+        certificate is valid from the evaluation date for ``valid_days`` days, cut at
+        the end of any pack's validity and of the evidence its due-diligence rules
+        relied on. A repeated ``idempotency_key`` with the
+        same request returns the first certificate (``replayed``).
+
+        Raises
+        ------
+        AccessDeniedError
+            If the principal is not an issuer.
+        NotIssuableError
+            If the evaluation does not pass.
+        ConflictError
+            If ``idempotency_key`` was used for a different request.
+        """
+        self._require(principal, Role.ISSUER)
+        member = principal.name
+        if not 1 <= valid_days <= 3660:
+            raise InputError("valid_days must be between 1 and 3660")
+        if (declaration_ref is None) == (declaration is None):
+            raise InputError("give a declaration reference or a declaration")
+        pack_ids = list(packs or DEFAULT_ISSUE_PACKS)
+        request = {
+            "declaration_ref": declaration_ref,
+            "declaration_sha256": declaration.sha256() if declaration else None,
+            "packs": pack_ids,
+            "on": on.isoformat() if on else None,
+            "valid_days": valid_days,
+        }
+        request_hash = sha256_hex(request)
+        if idempotency_key is not None:
+            replay = self._replay(member, idempotency_key, request_hash)
+            if replay is not None:
+                return replay
+        if declaration is not None:
+            record = self._store_declaration(principal, declaration)
+        else:
+            assert declaration_ref is not None
+            record, declaration = self.declaration(principal, declaration_ref)
+        loaded = self.load_packs(pack_ids)
+        day = on or datetime.now(UTC).date()
+        evaluation = evaluate(declaration, loaded, on=day)
+        if evaluation.status != "pass":
+            failed = [
+                f"{p.pack_id}/{r.rule_id}: {r.reason}"
+                for p in evaluation.packs
+                for r in p.rules
+                if r.status == "fail"
+            ]
+            why = "; ".join(failed) if failed else "no rule applies on that date"
+            raise NotIssuableError(f"the declaration does not pass: {why}", evaluation)
+        key = self._signing_key(member)
+        did = did_key(key.public_key())
+        now = datetime.now(UTC)
+        valid_from = _midnight(day)
+        valid_until = valid_from + timedelta(days=valid_days)
+        ends = [_midnight(p.valid_to) + timedelta(days=1) for p in loaded if p.valid_to]
+        cited = {
+            f.figures.get("certificate_id")
+            for p in evaluation.packs
+            for r in p.rules
+            if r.rule_type == "due_diligence" and r.status == "pass"
+            for f in r.findings
+        }
+        ends += [  # a certificate does not outlive the evidence it rests on
+            _midnight(e.valid_to) + timedelta(days=1)
+            for lot in declaration.lots
+            for e in lot.evidence
+            if e.certificate_id in cited
+        ]
+        if ends:
+            valid_until = min(valid_until, *ends)
+        serial = f"{member}-{day.year}-{secrets.token_hex(6).upper()}"
+        credential = unsigned_credential(
+            serial=serial,
+            member=member,
+            issuer_did=did,
+            declaration=declaration,
+            evaluation=evaluation,
+            valid_from=valid_from,
+            valid_until=valid_until,
+        )
+        signed = sign_credential(credential, key, created=now)
+        text = json.dumps(signed, ensure_ascii=False, separators=(",", ":"))
+        at = utc_now()
+        with self.registry.write() as tx:
+            if idempotency_key is not None:
+                found = tx.idempotency(member, idempotency_key)
+                if found is not None:
+                    return self._replayed(tx.certificate(found[1]), found, request_hash)
+            known = did in self._keys_by_member.get(member, frozenset())
+            if not known and all(k.key_id != did for k in tx.issuer_keys(member)):
+                if tx.issuer_key(did) is not None:
+                    raise ConflictError(f"the key {did} is registered to another member")
+                tx.add_issuer_key(
+                    key_id=did,
+                    member=member,
+                    public_key_b64=base64.b64encode(raw_public_key(key.public_key())).decode(),
+                    at=at,
+                )
+                tx.append_audit(
+                    actor=str(principal),
+                    action="issuer_key.register",
+                    subject=member,
+                    details={"key_id": did},
+                    at=at,
+                )
+            cert = CertificateRecord(
+                serial=serial,
+                member=member,
+                applicant=record.applicant,
+                declaration_ref=record.ref,
+                declaration_sha256=record.sha256,
+                issued_at=at,
+                valid_from=signed["validFrom"],
+                valid_until=signed["validUntil"],
+                document=text,
+            )
+            tx.add_certificate(cert)
+            tx.append_audit(
+                actor=str(principal),
+                action="certificate.issue",
+                subject=serial,
+                details={
+                    "declaration_ref": record.ref,
+                    "document_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+                    "packs": pack_ids,
+                },
+                at=at,
+            )
+            if idempotency_key is not None:
+                tx.add_idempotency(
+                    principal=member,
+                    key=idempotency_key,
+                    request_sha256=request_hash,
+                    serial=serial,
+                    at=at,
+                )
+        self._keys_by_member[member] = self._keys_by_member.get(member, frozenset()) | {did}
+        return IssueResult(serial=serial, certificate=signed, record=cert, replayed=False)
+
+    def _replay(self, member: str, key: str, request_hash: str) -> IssueResult | None:
+        with self.registry.read() as tx:
+            found = tx.idempotency(member, key)
+            if found is None:
+                return None
+            return self._replayed(tx.certificate(found[1]), found, request_hash)
+
+    @staticmethod
+    def _replayed(
+        cert: CertificateRecord | None, found: tuple[str, str], request_hash: str
+    ) -> IssueResult:
+        if found[0] != request_hash:
+            raise IdempotencyMismatchError("this Idempotency-Key was used for a different request")
+        assert cert is not None  # a foreign key guarantees it
+        return IssueResult(
+            serial=cert.serial, certificate=json.loads(cert.document), record=cert, replayed=True
+        )
+
+    # --- revocation ------------------------------------------------------------------------
+
+    def revoke(self, principal: Principal, serial: str, *, reason: str) -> RevocationRecord:
+        """Revoke a certificate of the issuer's own member.
+
+        Raises
+        ------
+        AccessDeniedError
+            If the principal is not an issuer, or the certificate is another member's.
+        NotFoundError
+            If there is no such certificate.
+        ConflictError
+            If it is already revoked.
+        """
+        self._require(principal, Role.ISSUER)
+        if not reason.strip():
+            raise InputError("give a reason for the revocation")
+        at = utc_now()
+        with self.registry.write() as tx:
+            cert = tx.certificate(serial)
+            if cert is None:
+                raise NotFoundError(f"no certificate {serial!r}")
+            if cert.member != principal.name:
+                raise AccessDeniedError(
+                    f"issuer {principal.name} may not revoke a certificate of {cert.member}"
+                )
+            if tx.revocation(serial) is not None:
+                raise ConflictError(f"certificate {serial} is already revoked")
+            record = RevocationRecord(
+                serial=serial, revoked_at=at, revoked_by=str(principal), reason=reason
+            )
+            tx.add_revocation(record)
+            tx.append_audit(
+                actor=str(principal),
+                action="certificate.revoke",
+                subject=serial,
+                details={"reason": reason},
+                at=at,
+            )
+        return record
+
+    # --- verification ----------------------------------------------------------------------
+
+    def _proof(
+        self, text_hash: str, load: Callable[[], dict[str, Any]]
+    ) -> tuple[bool, str, str | None]:
+        """Verify a proof once per document (an LRU cache of 10,000 by content hash)."""
+        with self._cache_lock:
+            hit = self._proof_cache.get(text_hash)
+            if hit is not None:
+                self._proof_cache.move_to_end(text_hash)
+                return hit
+        result = verify_proof(load())
+        with self._cache_lock:
+            self._proof_cache[text_hash] = result
+            if len(self._proof_cache) > 10_000:
+                self._proof_cache.popitem(last=False)
+        return result
+
+    def _member_keys(self, member: str, did: str | None) -> bool:
+        """Whether ``did`` is a registered key of ``member`` (cached; refreshed on a miss)."""
+        if did is None:
+            return False
+        known = self._keys_by_member.get(member)
+        if known is not None and did in known:
+            return True
+        with self.registry.read() as tx:
+            fresh = frozenset(k.key_id for k in tx.issuer_keys(member))
+        self._keys_by_member[member] = fresh
+        return did in fresh
+
+    def verify_serial(self, serial: str, *, at: datetime | None = None) -> Verification:
+        """Verify the registry's certificate ``serial`` (signature, issuer, dates, revocation)."""
+        found = self.registry.certificate_status(serial)
+        if found is None:
+            return self._result(
+                "not_in_registry", f"no certificate {serial!r} in the registry", at, serial=serial
+            )
+        cert, revocation = found
+        digest = hashlib.sha256(cert.document.encode("utf-8")).hexdigest()
+        return self._check(
+            lambda: json.loads(cert.document),
+            digest=digest,
+            serial=serial,
+            member=cert.member,
+            valid_from=cert.valid_from,
+            valid_until=cert.valid_until,
+            cert=cert,
+            revocation=revocation,
+            at=at,
+        )
+
+    def verify(
+        self, certificate: dict[str, Any] | str, *, at: datetime | None = None
+    ) -> Verification:
+        """Verify a certificate document against the registry.
+
+        Checks, in order: the Ed25519 signature; that the signing key is registered
+        to the member named as issuer; that the registry holds this very document;
+        the validity dates; the revocation status.
+        """
+        if isinstance(certificate, str):
+            try:
+                document = json.loads(certificate)
+            except json.JSONDecodeError as exc:
+                return self._result("malformed", f"not valid JSON: {exc.msg}", at)
+        else:
+            document = certificate
+        if not isinstance(document, dict):
+            return self._result("malformed", "a certificate is a JSON object", at)
+        subject = document.get("credentialSubject")
+        serial = subject.get("serial") if isinstance(subject, dict) else None
+        if not isinstance(serial, str):
+            return self._result("malformed", "no credentialSubject.serial", at)
+        try:
+            canonical_hash = sha256_hex(document)
+        except (TypeError, ValueError) as exc:
+            return self._result("malformed", f"not a JSON credential: {exc}", at, serial=serial)
+        issuer = document.get("issuer")
+        member = issuer.get("member") if isinstance(issuer, dict) else None
+        valid_from, valid_until = document.get("validFrom"), document.get("validUntil")
+        if not isinstance(valid_from, str) or not isinstance(valid_until, str):
+            return self._result("malformed", "validFrom/validUntil missing", at, serial=serial)
+        found = self.registry.certificate_status(serial)
+        cert, revocation = found if found is not None else (None, None)
+        result = self._check(
+            lambda: document,
+            digest=canonical_hash,
+            serial=serial,
+            member=member if isinstance(member, str) else None,
+            valid_from=valid_from,
+            valid_until=valid_until,
+            cert=cert,
+            revocation=revocation,
+            at=at,
+        )
+        if (
+            result.valid
+            and cert is not None
+            and sha256_hex(json.loads(cert.document)) != canonical_hash
+        ):
+            return self._result(
+                "not_in_registry",
+                "the registry holds a different document under this serial",
+                at,
+                serial=serial,
+            )
+        return result
+
+    def _check(
+        self,
+        load: Callable[[], dict[str, Any]],
+        *,
+        digest: str,
+        serial: str,
+        member: str | None,
+        valid_from: str,
+        valid_until: str,
+        cert: CertificateRecord | None,
+        revocation: RevocationRecord | None,
+        at: datetime | None,
+    ) -> Verification:
+        ok, reason, did = self._proof(digest, load)
+        checks: dict[str, bool | None] = {
+            "signature": ok,
+            "issuer": None,
+            "registry": None,
+            "validity": None,
+            "revocation": None,
+        }
+        extra: dict[str, Any] = {"serial": serial, "member": member}
+        if not ok:
+            return self._result("invalid_signature", reason, at, checks=checks, **extra)
+        checks["issuer"] = member is not None and self._member_keys(member, did)
+        if not checks["issuer"]:
+            return self._result(
+                "unknown_issuer",
+                f"the signing key is not registered to member {member}",
+                at,
+                checks=checks,
+                **extra,
+            )
+        checks["registry"] = cert is not None and cert.member == member
+        if not checks["registry"]:
+            return self._result(
+                "not_in_registry",
+                "the registry holds no such certificate",
+                at,
+                checks=checks,
+                **extra,
+            )
+        try:
+            start = parse_time(valid_from)
+            end = parse_time(valid_until)
+        except ValueError:
+            return self._result("malformed", "validFrom/validUntil are not dates", at, **extra)
+        moment = at or datetime.now(UTC)
+        dates = {"valid_from": valid_from, "valid_until": valid_until}
+        checks["validity"] = start <= moment < end
+        checks["revocation"] = revocation is None
+        if revocation is not None:
+            return self._result(
+                "revoked",
+                f"revoked on {revocation.revoked_at} by {revocation.revoked_by}: "
+                f"{revocation.reason}",
+                at,
+                checks=checks,
+                revoked_at=revocation.revoked_at,
+                revocation_reason=revocation.reason,
+                **extra,
+                **dates,
+            )
+        if moment < start:
+            return self._result(
+                "not_yet_valid",
+                f"valid only from {valid_from}",
+                at,
+                checks=checks,
+                **extra,
+                **dates,
+            )
+        if moment >= end:
+            return self._result(
+                "expired", f"expired at {valid_until}", at, checks=checks, **extra, **dates
+            )
+        return self._result(
+            "valid",
+            f"signed by {member}, in the registry, within its validity, not revoked",
+            at,
+            checks=checks,
+            **extra,
+            **dates,
+        )
+
+    @staticmethod
+    def _result(status: str, reason: str, at: datetime | None, **fields: Any) -> Verification:
+        checks = fields.pop("checks", {})
+        moment = at or datetime.now(UTC)
+        return Verification(
+            valid=status == "valid",
+            status=status,
+            reason=reason,
+            checked_at=moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            checks=checks,
+            **fields,
+        )
+
+    # --- listing and audit -----------------------------------------------------------------
+
+    def list_certificates(
+        self, principal: Principal, *, limit: int = 100, offset: int = 0
+    ) -> list[CertificateRecord]:
+        """List certificates: an applicant's own, an issuer's member's, all for auditors."""
+        self._require(principal, Role.APPLICANT, Role.ISSUER, Role.AUDITOR)
+        filters: dict[str, str] = {}
+        if principal.role is Role.APPLICANT:
+            filters["applicant"] = principal.name
+        elif principal.role is Role.ISSUER:
+            filters["member"] = principal.name
+        with self.registry.read() as tx:
+            return tx.certificates(limit=limit, offset=offset, **filters)
+
+    def certificate(self, principal: Principal, serial: str) -> CertificateRecord:
+        """Return one certificate visible to the principal."""
+        self._require(principal, Role.APPLICANT, Role.ISSUER, Role.AUDITOR)
+        with self.registry.read() as tx:
+            cert = tx.certificate(serial)
+        visible = cert is not None and (
+            principal.role is Role.AUDITOR
+            or (principal.role is Role.ISSUER and cert.member == principal.name)
+            or (principal.role is Role.APPLICANT and cert.applicant == principal.name)
+        )
+        if cert is None or not visible:
+            raise NotFoundError(f"no certificate {serial!r}")
+        return cert
+
+    def audit_log(
+        self, principal: Principal, *, after_seq: int = 0, limit: int = 1000
+    ) -> list[AuditRecord]:
+        """Return audit entries after ``after_seq`` (auditors only)."""
+        self._require(principal, Role.AUDITOR)
+        with self.registry.read() as tx:
+            return tx.audit_entries(after_seq=after_seq, limit=limit)
+
+    def verify_audit(self, principal: Principal) -> AuditCheck:
+        """Recompute the audit chain (auditors only)."""
+        self._require(principal, Role.AUDITOR)
+        with self.registry.read() as tx:
+            return tx.verify_audit_chain()
+
+
+def check_member_key(keys_dir: Path, member: str) -> str:
+    """Return the ``did:key`` of a member's signing key (reads the key file)."""
+    return did_key(keystore.load_private_key(keys_dir, member).public_key())
+
+
+def did_public_key_b64(did: str) -> str:
+    """Return the raw public key (base64) of a ``did:key``."""
+    return base64.b64encode(raw_public_key(public_key_from_did(did))).decode()

@@ -31,7 +31,10 @@ from web_helpers import (
 pytestmark = needs_chromium
 
 GALLIUM = "cn-gallium-germanium-2023"
-PAGES = ["/", "/mineral?m=graphite", "/member?id=USA", "/scenarios"]
+US301 = "us-301-critical-minerals"
+ZONE_SCHEDULE = "zone-rival-25"
+EXAMPLE = "example-illustrative"
+PAGES = ["/", "/mineral?m=graphite", "/member?id=USA", "/scenarios", "/tariffs", "/invest"]
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +96,8 @@ def test_overview_shows_the_api_figures(base_url: str, browser: Browser, store_p
             "Mineral",
             "Member",
             "Scenarios",
+            "Tariffs",
+            "Investment",
         ]
         assert page.locator("nav a[aria-current='page']").inner_text() == "Overview"
         assert cells(page, "exposed", "mineral") == [r["mineral"] for r in top]
@@ -268,6 +273,123 @@ def test_scenarios_page_runs_the_gallium_scenario(
         assert page.locator("#mc-table tbody tr").count() > 0
 
 
+def post(base_url: str, path: str, body: dict[str, Any]) -> Any:
+    response = httpx.post(f"{base_url}/api/v1{path}", json=body, timeout=120)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_tariffs_page_runs_smart_and_ge(base_url: str, browser: Browser, store_path: Path) -> None:
+    expected = post(base_url, "/tariffs/smart", {"schedule_id": US301})
+    with visit(
+        browser, base_url + "/tariffs", viewport=DESKTOP, screenshot="tariffs-1280.png"
+    ) as v:
+        page = v.page
+        # the page runs the Section 301 schedule on load: its figures are the API's and the CLI's
+        assert page.locator("#schedule-select").input_value() == US301
+        assert cells(page, "smart-members", "member") == [
+            r["member"] for r in expected["by_member"]
+        ]
+        cli = cli_json("tariff", "smart", US301, "--store", str(store_path))
+        for key in ("creation_usd", "diversion_to_rival_usd", "diversion_to_rest_usd"):
+            shown = [number(c) for c in cells(page, "smart-members", key)]
+            assert shown == pytest.approx([r[key] for r in cli["by_member"]], rel=1e-9), key
+        assert cells(page, "smart-minerals", "mineral_id") == [
+            r["mineral_id"] for r in expected["by_mineral"]
+        ]
+        shown = [number(c) for c in cells(page, "smart-minerals", "total_change_usd")]
+        assert shown == pytest.approx([r["total_change_usd"] for r in cli["by_mineral"]], rel=1e-9)
+        for chart_id in ("smart-members-plot", "smart-minerals-plot"):
+            assert page.locator(f"#{chart_id}[data-drawn='1']").count() == 1, chart_id
+        assert "US$" in page.locator("#card-creation .value").inner_text()
+        with page.expect_download() as csv_download:
+            page.locator("#members-chart button.csv").click()
+        header = Path(csv_download.value.path()).read_text(encoding="utf-8").splitlines()[0]
+        assert header.startswith("member,value_usd,creation_usd")
+        page.locator("#smart-members-plot").hover()
+        with page.expect_download() as png_download:
+            page.locator(
+                "#smart-members-plot .modebar-btn[data-title='Download plot as a PNG']"
+            ).click()
+        assert Path(png_download.value.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        # another schedule, with no substitution between suppliers: no diversion at all
+        page.locator("#schedule-select").select_option(ZONE_SCHEDULE)
+        page.locator("#smart-sigma").fill("0")
+        page.locator("#smart-run").click()
+        page.wait_for_function(
+            f"() => document.querySelector('#status').textContent.includes('{ZONE_SCHEDULE}')"
+        )
+        page.wait_for_selector("body[data-ready='1']", state="attached")
+        zone = post(base_url, "/tariffs/smart", {"schedule_id": ZONE_SCHEDULE, "sigma": 0})
+        assert cells(page, "smart-members", "member") == [r["member"] for r in zone["by_member"]]
+        assert {number(c) for c in cells(page, "smart-members", "diversion_to_rival_usd")} == {0.0}
+        shown = [number(c) for c in cells(page, "smart-members", "creation_usd")]
+        assert shown == pytest.approx([r["creation_usd"] for r in zone["by_member"]], rel=1e-9)
+        # GE of the zone preference on gegravity's sample, as a job with a progress bar
+        page.locator("#ge-run").click()
+        page.wait_for_selector("#ge-countries", timeout=120_000)
+        assert page.locator("#ge-progress").evaluate("bar => bar.value") == 1
+        assert page.locator("#ge-countries tbody tr").count() == 30
+        assert page.locator("#ge-welfare-plot[data-drawn='1']").count() == 1
+        welfare = dict(
+            zip(
+                cells(page, "ge-countries", "country"),
+                [number(c) for c in cells(page, "ge-countries", "welfare_change_pct")],
+                strict=True,
+            )
+        )
+        assert welfare["JPN"] > 0 > welfare["CHN"]
+        # who gains from joining: Canada joins the zone in force
+        page.locator("#ge-join").fill("can")
+        page.locator("#ge-run").click()
+        page.wait_for_function(
+            "() => document.querySelector('#ge-status').textContent.includes('CAN joins the zone')"
+        )
+        joined = dict(
+            zip(
+                cells(page, "ge-countries", "country"),
+                cells(page, "ge-countries", "member"),
+                strict=True,
+            )
+        )
+        assert joined["CAN"] == "true"
+
+
+def test_invest_page_optimises_and_draws_the_frontier(
+    base_url: str, browser: Browser, store_path: Path
+) -> None:
+    with visit(browser, base_url + "/invest", viewport=DESKTOP, screenshot="invest-1280.png") as v:
+        page = v.page
+        assert page.locator("#pipeline-select").input_value() == EXAMPLE
+        assert "ILLUSTRATIVE" in page.locator("#pipeline-meta").inner_text()
+        assert page.locator("#invest-projects tbody tr").count() == 26
+        page.locator("#budget").fill("200")
+        page.locator("#budget").press("Enter")  # keyboard: Enter in the form runs it
+        page.wait_for_selector("#invest-chosen", timeout=120_000)
+        page.wait_for_selector("body[data-ready='1']", state="attached")
+        cli = cli_json("invest", "optimize", EXAMPLE, "--budget", "2e8", "--store", str(store_path))
+        assert cells(page, "invest-chosen", "id") == [p["id"] for p in cli["chosen"]]
+        shown = [number(c) for c in cells(page, "invest-members", "capex_usd")]
+        assert shown == [m["capex_usd"] for m in cli["by_member"]]
+        after = [number(c) for c in cells(page, "invest-metrics", "china_zone_supply_share_after")]
+        assert after == [m["china_zone_supply_share_after"] for m in cli["metrics"]]
+        for chart_id in ("invest-members-plot", "invest-metrics-plot"):
+            assert page.locator(f"#{chart_id}[data-drawn='1']").count() == 1, chart_id
+        assert page.locator("#opt-progress").evaluate("bar => bar.value") == 1
+        # a short frontier: three budgets, never worse with more budget
+        page.locator("#frontier-steps").fill("3")
+        page.locator("#frontier-run").click()
+        page.wait_for_selector("#invest-frontier", timeout=120_000)
+        objectives = [number(c) for c in cells(page, "invest-frontier", "objective")]
+        assert len(objectives) == 3
+        assert objectives == sorted(objectives, reverse=True)
+        assert page.locator("#invest-frontier-plot[data-drawn='1']").count() == 1
+        with page.expect_download() as csv_download:
+            page.locator("#frontier-chart button.csv").click()
+        header = Path(csv_download.value.path()).read_text(encoding="utf-8").splitlines()[0]
+        assert header.startswith("budget_usd,objective")
+
+
 @pytest.mark.parametrize("path", PAGES)
 def test_every_page_works_at_phone_width(base_url: str, browser: Browser, path: str) -> None:
     name = path.strip("/").split("?")[0] or "overview"
@@ -275,4 +397,4 @@ def test_every_page_works_at_phone_width(base_url: str, browser: Browser, path: 
         page = v.page
         width = page.evaluate("() => document.documentElement.scrollWidth")
         assert width <= PHONE["width"]
-        assert page.locator("nav a").count() == 4
+        assert page.locator("nav a").count() == 6

@@ -20,7 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from friendshore.api import jobs, metrics, scenarios, web
+from friendshore.api import invest, jobs, metrics, scenarios, tariffs, web
 from friendshore.api.deps import JSON, SNAPSHOT_HEADER
 from friendshore.api.engine import Engine
 from friendshore.api.errors import install_error_handlers
@@ -35,6 +35,8 @@ API_PREFIX: Final = "/api/v1"
 API_ROUTERS: Final[tuple[APIRouter, ...]] = (
     metrics.router,
     scenarios.router,
+    tariffs.router,
+    invest.router,
     jobs.router,
     web.geometry_router,
 )

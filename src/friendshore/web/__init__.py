@@ -29,6 +29,8 @@ PAGES: Final[tuple[Page, ...]] = (
     Page("/mineral", "mineral.html", "Mineral"),
     Page("/member", "member.html", "Member"),
     Page("/scenarios", "scenarios.html", "Scenarios"),
+    Page("/tariffs", "tariffs.html", "Tariffs"),
+    Page("/invest", "invest.html", "Investment"),
 )
 
 

@@ -18,12 +18,9 @@ from typing import Any, Literal
 import pydantic
 
 from friendshore.compliance.canonical import sha256_hex
-from friendshore.compliance.rules import Country, Mineral, Share, pydantic_file_error
-from friendshore.data.compliance_files import (
-    ComplianceDocument,
-    parse_json_document,
-    read_declaration_file,
-)
+from friendshore.data.compliance_files import parse_json_document, read_declaration_file
+from friendshore.data.documents import Document, Loc
+from friendshore.model.fields import STRICT_FINITE, Country, MineralId, Share, validate_document
 
 __all__ = [
     "Applicant",
@@ -42,7 +39,7 @@ _SHARE_TOLERANCE = 1e-9
 
 
 class _Model(pydantic.BaseModel):
-    model_config = pydantic.ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = STRICT_FINITE
 
 
 class StageShare(_Model):
@@ -132,7 +129,7 @@ class Lot(_Model):
     """
 
     id: str = pydantic.Field(min_length=1)
-    mineral: Mineral
+    mineral: MineralId
     mass_kg: float = pydantic.Field(gt=0)
     value_usd: float = pydantic.Field(ge=0)
     extraction: list[StageShare] = []
@@ -204,20 +201,15 @@ class Declaration(_Model):
         return self._digest
 
     @classmethod
-    def from_document(cls, doc: ComplianceDocument) -> Declaration:
+    def from_document(cls, doc: Document) -> Declaration:
         """Validate a declaration as read; errors name the file, line and field."""
-        try:
-            return cls.model_validate(doc.data)
-        except pydantic.ValidationError as exc:
-            raise pydantic_file_error(exc, doc, fix_loc=_shorthand_loc(doc)) from None
+        return validate_document(cls, doc, fix_loc=_shorthand_loc(doc))
 
 
-def _shorthand_loc(
-    doc: ComplianceDocument,
-) -> Callable[[tuple[str | int, ...]], tuple[str | int, ...]]:
+def _shorthand_loc(doc: Document) -> Callable[[Loc], Loc]:
     """Map ``lots[i].processing[0].country`` to ``lots[i].processing_country`` if written so."""
 
-    def fix(loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
+    def fix(loc: Loc) -> Loc:
         if len(loc) >= 3 and loc[0] == "lots" and loc[2] in ("extraction", "processing"):
             short = (*loc[:2], f"{loc[2]}_country")
             if short in doc.lines:

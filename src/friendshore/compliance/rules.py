@@ -20,7 +20,6 @@ The models double as API bodies.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -28,15 +27,22 @@ from typing import Annotated, Any, Literal
 
 import pandas as pd
 import pydantic
+from pydantic_core import ErrorDetails
 
-from friendshore._core.errors import DataError, InputError
-from friendshore.data.catalog import read_minerals
-from friendshore.data.compliance_files import (
-    ComplianceDocument,
-    read_rule_pack_file,
-    shipped_rule_pack_paths,
+from friendshore._core.errors import DataError
+from friendshore.data.compliance_files import read_rule_pack_file, shipped_rule_pack_paths
+from friendshore.data.documents import Document, shipped_or_file
+from friendshore.model.fields import (
+    STRICT_FINITE,
+    Country,
+    MineralId,
+    Share,
+    check_country,
+    check_country_or_bloc,
+    check_mineral,
+    file_error,
+    validate_document,
 )
-from friendshore.data.countries import country_resolver
 from friendshore.model.zone import Zone, expand
 
 __all__ = [
@@ -59,47 +65,17 @@ ZONE_MEMBERS = "ZONE:members"
 ZONE_PARTNERS = "ZONE:partners"
 
 
-@cache
-def _mineral_ids() -> frozenset[str]:
-    return frozenset(read_minerals()["mineral_id"])
-
-
-def check_mineral(mineral: str) -> str:
-    """Return a mineral id of the catalog (lower-cased), else raise ``ValueError``."""
-    text = mineral.strip().lower()
-    if text not in _mineral_ids():
-        raise ValueError(
-            f"unknown mineral {mineral!r}: use a catalog id (`friendshore minerals`), "
-            "e.g. lithium, cobalt, graphite, nickel, rare_earths"
-        )
-    return text
-
-
-def check_country(code: str) -> str:
-    """Return a known ISO 3166 alpha-3 code (upper-cased), else raise ``ValueError``."""
-    text = code.strip().upper()
-    iso3 = country_resolver().resolve(text)
-    if iso3 is None or iso3 != text:
-        hint = f" (did you mean {iso3}?)" if iso3 else ""
-        raise ValueError(f"unknown country {code!r}: give an ISO 3166 alpha-3 code{hint}")
-    return text
-
-
 def _check_country_group(code: str) -> str:
     if code in (ZONE_MEMBERS, ZONE_PARTNERS):
         return code
-    text = code.strip().upper()
-    try:
-        expand(text)
-    except DataError as exc:
-        raise ValueError(f"unknown country or bloc: {exc.message}") from None
-    return text
+    return check_country_or_bloc(code)
 
 
 CountryGroup = Annotated[str, pydantic.AfterValidator(_check_country_group)]
-Country = Annotated[str, pydantic.AfterValidator(check_country)]
-Mineral = Annotated[str, pydantic.AfterValidator(check_mineral)]
-Share = Annotated[float, pydantic.Field(ge=0, le=1)]
+#: A mineral id of the catalog (the name the compliance models have used).
+Mineral = MineralId
+#: Validation error of a file as a DataError with its file, line and field.
+pydantic_file_error = file_error
 
 
 @cache
@@ -125,7 +101,7 @@ def _expand_tuple(codes: tuple[str, ...]) -> frozenset[str]:
 
 
 class _RuleBase(pydantic.BaseModel):
-    model_config = pydantic.ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = STRICT_FINITE
 
     id: str = pydantic.Field(min_length=1, pattern=r"^[A-Za-z0-9._-]+$")
     name: str = pydantic.Field(min_length=1)
@@ -150,7 +126,7 @@ class _RuleBase(pydantic.BaseModel):
 class ThresholdPeriod(pydantic.BaseModel):
     """A product threshold (share of value) for a date range (both ends inclusive)."""
 
-    model_config = pydantic.ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = STRICT_FINITE
 
     valid_from: date
     valid_to: date | None = None
@@ -213,7 +189,7 @@ class FeocRule(_RuleBase):
 class DueDiligenceStep(pydantic.BaseModel):
     """One evidence requirement: an OECD due-diligence step (1-5)."""
 
-    model_config = pydantic.ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = STRICT_FINITE
 
     step: int = pydantic.Field(ge=1, le=5)
     name: str = pydantic.Field(min_length=1)
@@ -235,7 +211,7 @@ _RULE_TYPES = ("origin_value_share", "feoc_exclusion", "due_diligence")
 class RulePack(pydantic.BaseModel):
     """A versioned, dated, jurisdiction-tagged rule pack (as written in YAML/TOML)."""
 
-    model_config = pydantic.ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = STRICT_FINITE
 
     id: str = pydantic.Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9._-]*$")
     version: str = pydantic.Field(min_length=1)
@@ -263,61 +239,17 @@ class RulePack(pydantic.BaseModel):
         return self.valid_from <= on and (self.valid_to is None or on <= self.valid_to)
 
     @classmethod
-    def from_document(cls, doc: ComplianceDocument) -> RulePack:
+    def from_document(cls, doc: Document) -> RulePack:
         """Validate a rule pack file as read; errors name the file, line and field."""
-        try:
-            return cls.model_validate(doc.data)
-        except pydantic.ValidationError as exc:
-            raise pydantic_file_error(exc, doc, union_tags=_RULE_TYPES) from None
+        return validate_document(cls, doc, union_tags=_RULE_TYPES, message=_union_message)
 
 
-def _error_loc(error: Any, union_tags: tuple[str, ...]) -> tuple[str | int, ...]:
-    loc = tuple(error["loc"])
-    loc = tuple(p for i, p in enumerate(loc) if not (i > 0 and p in union_tags))
-    if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
-        loc = (*loc, "type")
-    return loc
-
-
-def _error_message(error: Any, union_tags: tuple[str, ...]) -> str:
-    message = str(error["msg"])
-    if message.startswith("Value error, "):
-        message = message[len("Value error, ") :]
+def _union_message(error: ErrorDetails) -> str | None:
     if error["type"] == "union_tag_invalid":
-        message = f"unknown type: use one of {', '.join(union_tags)}"
-    elif error["type"] == "union_tag_not_found":
-        message = f"each rule needs a type: one of {', '.join(union_tags)}"
-    elif error["type"] == "missing":
-        message = "required field is missing"
-    elif error["type"] == "extra_forbidden":
-        message = "unknown field (a typo?)"
-    return message
-
-
-def pydantic_file_error(
-    exc: pydantic.ValidationError,
-    doc: ComplianceDocument,
-    *,
-    union_tags: tuple[str, ...] = (),
-    fix_loc: Callable[[tuple[str | int, ...]], tuple[str | int, ...]] | None = None,
-) -> DataError:
-    """Return the first validation error as a :class:`DataError` with file, line and field.
-
-    ``fix_loc`` maps a model location to the document's (e.g. a shorthand field).
-    """
-    errors = exc.errors()
-    fix = fix_loc or (lambda loc: loc)
-    located = [
-        (*doc.locate(fix(_error_loc(e, union_tags))), _error_message(e, union_tags)) for e in errors
-    ]
-    line, field, message = located[0]
-    if len(located) > 1:
-        more = "; ".join(
-            f"line {ln if ln is not None else '?'}, field {fd!r}: {msg}"
-            for ln, fd, msg in located[1:]
-        )
-        message = f"{message} (and {len(located) - 1} more: {more})"
-    return DataError(message, file=doc.path, line=line, field=field or None)
+        return f"unknown type: use one of {', '.join(_RULE_TYPES)}"
+    if error["type"] == "union_tag_not_found":
+        return f"each rule needs a type: one of {', '.join(_RULE_TYPES)}"
+    return None
 
 
 @cache
@@ -349,16 +281,13 @@ def load_rule_pack(name_or_path: str | Path) -> RulePack:
         If ``name_or_path`` is neither a shipped id nor a file.
     """
     shipped = _shipped()
-    text = str(name_or_path)
-    if not isinstance(name_or_path, Path) and text in shipped:
-        path = shipped[text]
-    else:
-        path = Path(name_or_path)
-        looks_like_file = path.suffix in (".yaml", ".yml", ".toml") or len(path.parts) > 1
-        if not path.exists() and not looks_like_file:
-            raise InputError(
-                f"unknown rule pack {text!r}: give a YAML/TOML file or one of {', '.join(shipped)}"
-            )
+    path = shipped_or_file(
+        name_or_path,
+        shipped,
+        what="rule pack",
+        formats="YAML/TOML",
+        suffixes=(".yaml", ".yml", ".toml"),
+    )
     if not path.is_file():
         read_rule_pack_file(path)  # raises the right DataError
     pack = _load_path(path.resolve(), path.stat().st_mtime_ns)

@@ -13,22 +13,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Final
 
 import pandas as pd
 import pydantic
 from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic_core import ErrorDetails
 
-from friendshore._core.errors import DataError, InputError
-from friendshore.data.catalog import read_minerals
-from friendshore.data.countries import country_resolver
-from friendshore.data.pipeline_files import (
-    PipelineDocument,
-    read_pipeline_file,
-    shipped_pipeline_paths,
-)
+from friendshore._core.errors import DataError
+from friendshore.data.documents import Document, shipped_or_file
+from friendshore.data.pipeline_files import read_pipeline_file, shipped_pipeline_paths
+from friendshore.model.fields import STRICT, Country, MineralId, error_text
 
 __all__ = [
     "PROJECT_COLUMNS",
@@ -100,30 +96,6 @@ class ProjectStatus(StrEnum):
     CONSTRUCTION = "construction"
 
 
-@cache
-def _mineral_ids() -> frozenset[str]:
-    return frozenset(read_minerals()["mineral_id"])
-
-
-def _check_country(code: str) -> str:
-    text = code.strip().upper()
-    iso3 = country_resolver().resolve(text)
-    if iso3 is None or iso3 != text:
-        hint = f" (did you mean {iso3}?)" if iso3 else ""
-        raise ValueError(f"unknown country {code!r}: give an ISO 3166 alpha-3 code{hint}")
-    return text
-
-
-def _check_mineral(mineral: str) -> str:
-    text = mineral.strip().lower()
-    if text not in _mineral_ids():
-        raise ValueError(
-            f"unknown mineral {mineral!r}: use a catalog id (`friendshore minerals`), "
-            "e.g. graphite, gallium, rare_earths"
-        )
-    return text
-
-
 def _split_standards(value: Any) -> Any:
     """``"IRMA;ISO14001"`` (CSV) or a YAML list → a list of upper-case codes."""
     if value is None:
@@ -143,8 +115,6 @@ def _check_standards(values: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
-Country = Annotated[str, AfterValidator(_check_country)]
-Mineral = Annotated[str, AfterValidator(_check_mineral)]
 Standards = Annotated[
     tuple[str, ...],
     BeforeValidator(_split_standards),
@@ -160,12 +130,12 @@ class Project(pydantic.BaseModel):
     dollars (capex: total investment; opex: a year of operation at capacity).
     """
 
-    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
+    model_config = STRICT
 
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=80)
     name: str = Field(min_length=1)
     country: Country
-    mineral: Mineral
+    mineral: MineralId
     stage: ProjectStage
     capacity_t_per_year: float = Field(gt=0, description="t/yr at full output")
     basis: str = Field(min_length=1, description="what the tonnes measure")
@@ -185,10 +155,8 @@ class Project(pydantic.BaseModel):
         return self.earliest_start_year + self.lead_time_years
 
 
-def _message(error: Any) -> str:
-    message = str(error["msg"])
-    if message.startswith("Value error, "):
-        message = message[len("Value error, ") :]
+def _message(error: ErrorDetails) -> str:
+    message = error_text(error)
     kind = error["type"]
     if kind == "missing":
         return "required field is missing (or empty)"
@@ -199,6 +167,12 @@ def _message(error: Any) -> str:
     if kind in ("greater_than_equal", "greater_than", "less_than_equal"):
         return f"{message}, got {error.get('input')!r}"
     return message
+
+
+def _line_of(doc: Document, index: int, name: str | None) -> int | None:
+    """The line of field ``name`` of project ``index`` (the project's line if absent)."""
+    loc = ("projects", index) if name is None else ("projects", index, name)
+    return doc.locate(loc)[0]
 
 
 @dataclass(frozen=True)
@@ -227,7 +201,7 @@ class Pipeline:
             seen.add(p.id)
 
     @classmethod
-    def from_document(cls, doc: PipelineDocument) -> Pipeline:
+    def from_document(cls, doc: Document) -> Pipeline:
         """Validate a pipeline file as read; errors name the file, line and field.
 
         Raises
@@ -237,11 +211,11 @@ class Pipeline:
             negative capex, a missing field …), with its file, line and field; a
             duplicate id; an empty pipeline.
         """
-        if not doc.projects:
+        if not doc.data["projects"]:
             raise DataError("the pipeline has no project", file=doc.path, line=1)
         projects: list[Project] = []
-        first_line: dict[str, int] = {}
-        for i, raw in enumerate(doc.projects):
+        first_line: dict[str, int | None] = {}
+        for i, raw in enumerate(doc.data["projects"]):
             present = {k: v for k, v in raw.items() if v is not None}  # empty cell: missing
             try:
                 project = Project.model_validate(present)
@@ -253,17 +227,17 @@ class Pipeline:
                 raise DataError(
                     _message(error) + suffix,
                     file=doc.path,
-                    line=doc.line_of(i, name),
+                    line=_line_of(doc, i, name),
                     field=name,
                 ) from None
             if project.id in first_line:
                 raise DataError(
                     f"duplicate project id {project.id!r} (first at line {first_line[project.id]})",
                     file=doc.path,
-                    line=doc.line_of(i, "id"),
+                    line=_line_of(doc, i, "id"),
                     field="id",
                 )
-            first_line[project.id] = doc.line_of(i, "id")
+            first_line[project.id] = _line_of(doc, i, "id")
             projects.append(project)
         return cls(projects=tuple(projects), path=doc.path, header=doc.header)
 
@@ -320,15 +294,11 @@ def load_pipeline(name_or_path: str | Path) -> Pipeline:
     InputError
         If ``name_or_path`` is neither a shipped id nor a file.
     """
-    shipped = shipped_pipeline_paths()
-    text = str(name_or_path)
-    if not isinstance(name_or_path, Path) and text in shipped:
-        path = shipped[text]
-    else:
-        path = Path(name_or_path)
-        looks_like_file = path.suffix in (".csv", ".yaml", ".yml") or len(path.parts) > 1
-        if not path.exists() and not looks_like_file:
-            raise InputError(
-                f"unknown pipeline {text!r}: give a CSV or YAML file or one of {', '.join(shipped)}"
-            )
+    path = shipped_or_file(
+        name_or_path,
+        shipped_pipeline_paths(),
+        what="pipeline",
+        formats="CSV or YAML",
+        suffixes=(".csv", ".yaml", ".yml"),
+    )
     return Pipeline.from_document(read_pipeline_file(path))

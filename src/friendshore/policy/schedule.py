@@ -23,23 +23,26 @@ and validates it; errors name the file, the line and the field.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from functools import cache
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Annotated, Any, Final
+from typing import Annotated, Final
 
 import pandas as pd
 import pydantic
 from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic_core import ErrorDetails
 
-from friendshore._core.errors import DataError, InputError
+from friendshore._core.errors import DataError
 from friendshore._core.types import ISO3
-from friendshore.data.catalog import read_hs_concordance
 from friendshore.data.countries import country_resolver
-from friendshore.data.tariff_files import (
-    ScheduleDocument,
-    read_schedule_file,
-    shipped_schedule_paths,
+from friendshore.data.documents import Document, shipped_or_file
+from friendshore.data.tariff_files import read_schedule_file, shipped_schedule_paths
+from friendshore.model.fields import (
+    STRICT,
+    check_country_or_bloc,
+    check_hs6,
+    code_text,
+    validate_document,
 )
 from friendshore.model.zone import Zone, expand
 
@@ -60,65 +63,39 @@ EXPORTER_GROUPS: Final = ("zone", "rival", "rest_of_world", "all")
 MAX_RATE: Final = 10.0
 
 
-@cache
-def _hs6_codes() -> frozenset[str]:
-    return frozenset(str(c) for c in read_hs_concordance()["hs6"])
-
-
-def _text(value: Any) -> Any:
-    """Numbers read from YAML (``250410``) as text; text stripped."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:06d}"
-    return value.strip() if isinstance(value, str) else value
-
-
-def _country_or_bloc(text: str) -> str | None:
-    """The upper-cased code if it is an ISO3 country or a bloc, else ``None``."""
-    code = text.upper()
+def _check_party(value: str, *, role: str, groups: tuple[str, ...], hint: str) -> str:
+    """A group name (lower-cased), or an ISO3 country or bloc (upper-cased)."""
+    if value.lower() in groups:
+        return value.lower()
     try:
-        expand(code)
-    except DataError:
-        return None
-    return code
+        return check_country_or_bloc(value)
+    except ValueError:
+        iso3 = country_resolver().resolve(value)
+        extra = f" (did you mean {iso3}?)" if iso3 else ""
+        raise ValueError(
+            f"unknown {role} {value!r}: give an ISO 3166 alpha-3 code, a bloc such as "
+            f"EU27, or {hint}{extra}"
+        ) from None
 
 
 def _check_importer(value: str) -> str:
-    if value.lower() == "zone":
-        return "zone"
-    code = _country_or_bloc(value)
-    if code is None:
-        hint = country_resolver().resolve(value)
-        extra = f" (did you mean {hint}?)" if hint else ""
-        raise ValueError(
-            f"unknown importer {value!r}: give an ISO 3166 alpha-3 code, a bloc such as "
-            f"EU27, or 'zone'{extra}"
-        )
-    return code
+    return _check_party(value, role="importer", groups=("zone",), hint="'zone'")
 
 
 def _check_exporter(value: str) -> str:
-    if value.lower() in EXPORTER_GROUPS:
-        return value.lower()
-    code = _country_or_bloc(value)
-    if code is None:
-        hint = country_resolver().resolve(value)
-        extra = f" (did you mean {hint}?)" if hint else ""
-        raise ValueError(
-            f"unknown exporter {value!r}: give an ISO 3166 alpha-3 code, a bloc such as "
-            f"EU27, or a group ({', '.join(EXPORTER_GROUPS)}){extra}"
-        )
-    return code
+    groups = EXPORTER_GROUPS
+    return _check_party(
+        value, role="exporter", groups=groups, hint=f"a group ({', '.join(groups)})"
+    )
 
 
 def _check_hs6(value: str) -> str:
     if value.lower() == "all":
         return "all"
-    if value not in _hs6_codes():
-        raise ValueError(
-            f"unknown HS6 code {value!r}: not in the bundled HS 1992 concordance "
-            "(concordances/hs_concordance.csv), nor 'all'"
-        )
-    return value
+    try:
+        return check_hs6(value, mapped=False)
+    except ValueError as exc:
+        raise ValueError(f"{exc}, nor 'all'") from None
 
 
 def _check_rate(value: float) -> float:
@@ -130,9 +107,9 @@ def _check_rate(value: float) -> float:
     return value
 
 
-Importer = Annotated[str, BeforeValidator(_text), AfterValidator(_check_importer)]
-Exporter = Annotated[str, BeforeValidator(_text), AfterValidator(_check_exporter)]
-HS6Spec = Annotated[str, BeforeValidator(_text), AfterValidator(_check_hs6)]
+Importer = Annotated[str, BeforeValidator(code_text), AfterValidator(_check_importer)]
+Exporter = Annotated[str, BeforeValidator(code_text), AfterValidator(_check_exporter)]
+HS6Spec = Annotated[str, BeforeValidator(code_text), AfterValidator(_check_hs6)]
 Rate = Annotated[
     float,
     Field(ge=0, description="ad valorem fraction of the customs value (0.25 = 25%)"),
@@ -141,7 +118,7 @@ Rate = Annotated[
 
 
 class _Base(pydantic.BaseModel):
-    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
+    model_config = STRICT
 
 
 class TariffRate(_Base):
@@ -253,18 +230,14 @@ class TariffSchedule(_Base):
         return out
 
     @classmethod
-    def from_document(cls, doc: ScheduleDocument) -> TariffSchedule:
+    def from_document(cls, doc: Document) -> TariffSchedule:
         """Validate a schedule file as read; errors name the file, the line and the field."""
-        data = dict(doc.meta)
+        data = dict(doc.data)
         if doc.tabular:
             data.setdefault("id", _slug(doc.path.stem))
             data.setdefault("name", doc.path.name)
             data.setdefault("source", f"user file {doc.path.name}")
-        data["rates"] = doc.rows
-        try:
-            schedule = cls.model_validate(data)
-        except pydantic.ValidationError as exc:
-            raise _file_error(exc, doc) from None
+        schedule = validate_document(cls, replace(doc, data=data), message=_rate_message, most=3)
         seen: dict[tuple[str, str, str], int] = {}
         for i, rate in enumerate(schedule.rates):
             key = (rate.importer, rate.exporter, rate.hs6)
@@ -286,34 +259,13 @@ def _slug(text: str) -> str:
     return slug[:80] or "schedule"
 
 
-def _error_message(error: Any) -> str:
-    message = str(error["msg"])
-    if message.startswith("Value error, "):
-        message = message[len("Value error, ") :]
-    if error["type"] == "missing":
-        message = "required field is missing"
-    elif error["type"] == "extra_forbidden":
-        message = "unknown field (a typo?)"
-    elif error["type"] == "greater_than_equal" and error["loc"][-1] in (
+def _rate_message(error: ErrorDetails) -> str | None:
+    if error["type"] == "greater_than_equal" and error["loc"][-1] in (
         "rate_before",
         "rate_after",
     ):
-        message = "a rate must be >= 0 (an ad valorem fraction, 0.25 for 25%)"
-    return message
-
-
-def _file_error(exc: pydantic.ValidationError, doc: ScheduleDocument) -> DataError:
-    """The first error with its file, line and field; the others appended in the message."""
-    errors = exc.errors()
-    located = [(*doc.locate(tuple(e["loc"])), _error_message(e)) for e in errors]
-    line, field, message = located[0]
-    if len(located) > 1:
-        more = "; ".join(
-            f"line {ln if ln is not None else '?'}, field {fd!r}: {msg}"
-            for ln, fd, msg in located[1:4]
-        )
-        message = f"{message} (and {len(located) - 1} more: {more})"
-    return DataError(message, file=doc.path, line=line, field=field or None)
+        return "a rate must be >= 0 (an ad valorem fraction, 0.25 for 25%)"
+    return None
 
 
 def schedule_ids() -> list[str]:
@@ -332,15 +284,13 @@ def load_schedule(name_or_path: str | Path) -> TariffSchedule:
     InputError
         If ``name_or_path`` is neither a shipped id nor a file.
     """
-    shipped = shipped_schedule_paths()
-    text = str(name_or_path)
-    if text in shipped:
-        return TariffSchedule.from_document(read_schedule_file(shipped[text]))
-    path = Path(name_or_path)
-    if not path.exists():
-        raise InputError(
-            f"{text!r} is neither a shipped schedule ({', '.join(shipped)}) nor a file"
-        )
+    path = shipped_or_file(
+        name_or_path,
+        shipped_schedule_paths(),
+        what="schedule",
+        formats="CSV or YAML",
+        suffixes=(".csv", ".yaml", ".yml"),
+    )
     return TariffSchedule.from_document(read_schedule_file(path))
 
 

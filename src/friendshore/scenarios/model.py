@@ -12,22 +12,26 @@ countries.
 from __future__ import annotations
 
 import datetime as dt
-from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import pandas as pd
 import pydantic
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import Field
+from pydantic_core import ErrorDetails
 
-from friendshore._core.errors import DataError, InputError
+from friendshore._core.errors import DataError
 from friendshore._core.types import ISO3, Stage
-from friendshore.data.catalog import read_hs_concordance, read_minerals
-from friendshore.data.countries import country_resolver
-from friendshore.data.scenario_files import (
-    ScenarioDocument,
-    read_scenario_file,
-    shipped_scenario_paths,
+from friendshore.data.documents import Document, shipped_or_file
+from friendshore.data.scenario_files import read_scenario_file, shipped_scenario_paths
+from friendshore.model.fields import (
+    STRICT,
+    Country,
+    CountryOrBloc,
+    HS6Code,
+    MineralId,
+    Share,
+    validate_document,
 )
 from friendshore.model.zone import expand
 from friendshore.scenarios.cuts import ByProductLink, ExportCut, ProductionCut
@@ -46,87 +50,11 @@ __all__ = [
 ]
 
 
-# --- field checks against the bundled catalogs -------------------------------------------
-
-
-@cache
-def _mineral_ids() -> frozenset[str]:
-    return frozenset(read_minerals()["mineral_id"])
-
-
-@cache
-def _hs6_minerals() -> dict[str, str | None]:
-    hs = read_hs_concordance()
-    return {
-        str(code): (None if pd.isna(mineral) else str(mineral))
-        for code, mineral in zip(hs["hs6"], hs["mineral_id"], strict=True)
-    }
-
-
-def _check_country(code: str) -> str:
-    """A known ISO3 country code (upper-cased), not a bloc."""
-    text = code.strip().upper()
-    iso3 = country_resolver().resolve(text)
-    if iso3 is None or iso3 != text:
-        hint = f" (did you mean {iso3}?)" if iso3 else ""
-        raise ValueError(f"unknown country {code!r}: give an ISO 3166 alpha-3 code{hint}")
-    return text
-
-
-def _check_country_or_bloc(code: str) -> str:
-    """A known ISO3 country code or a bloc of ``blocs.csv`` (EU27, G7, OECD, USMCA)."""
-    text = code.strip().upper()
-    try:
-        expand(text)
-    except DataError as exc:
-        raise ValueError(f"unknown country or bloc: {exc.message}") from None
-    return text
-
-
-def _check_mineral(mineral: str) -> str:
-    """A mineral id of the catalog (``friendshore minerals``)."""
-    text = mineral.strip().lower()
-    if text not in _mineral_ids():
-        raise ValueError(
-            f"unknown mineral {mineral!r}: use a catalog id (`friendshore minerals`), "
-            "e.g. graphite, gallium, rare_earths"
-        )
-    return text
-
-
-def _hs6_text(value: Any) -> Any:
-    """YAML reads ``250410`` as an integer: take it as the six-digit code."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:06d}"
-    return value
-
-
-def _check_hs6(code: str) -> str:
-    """An HS6 code of the concordance mapped to a catalog mineral."""
-    text = code.strip()
-    known = _hs6_minerals()
-    if text not in known:
-        raise ValueError(
-            f"unknown HS6 code {code!r}: not in the bundled HS concordance "
-            "(concordances/hs_concordance.csv)"
-        )
-    if known[text] is None:
-        raise ValueError(f"HS6 code {text} is in the concordance but not mapped to a mineral")
-    return text
-
-
-Country = Annotated[str, AfterValidator(_check_country)]
-CountryOrBloc = Annotated[str, AfterValidator(_check_country_or_bloc)]
-MineralId = Annotated[str, AfterValidator(_check_mineral)]
-HS6Code = Annotated[str, BeforeValidator(_hs6_text), AfterValidator(_check_hs6)]
-Share = Annotated[float, Field(ge=0, le=1, description="fraction, 0-1")]
+# --- shocks ------------------------------------------------------------------------------
 
 
 class _Base(pydantic.BaseModel):
-    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
-
-
-# --- shocks ------------------------------------------------------------------------------
+    model_config = STRICT
 
 
 class ExportRestriction(_Base):
@@ -330,51 +258,17 @@ class Scenario(_Base):
         return tuple(out)
 
     @classmethod
-    def from_document(cls, doc: ScenarioDocument) -> Scenario:
+    def from_document(cls, doc: Document) -> Scenario:
         """Validate a scenario file as read; errors name the file, line and field."""
-        try:
-            return cls.model_validate(doc.data)
-        except pydantic.ValidationError as exc:
-            raise _file_error(exc, doc) from None
+        return validate_document(cls, doc, union_tags=_SHOCK_TYPES, message=_union_message)
 
 
-def _error_loc(error: Any) -> tuple[str | int, ...]:
-    loc = tuple(error["loc"])
-    # a discriminated union adds the tag after the list index: drop it
-    if len(loc) >= 3 and loc[0] == "shocks" and loc[2] in _SHOCK_TYPES:
-        loc = loc[:2] + loc[3:]
-    if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
-        loc = (*loc, "type")
-    return loc
-
-
-def _error_message(error: Any) -> str:
-    message = str(error["msg"])
-    if message.startswith("Value error, "):
-        message = message[len("Value error, ") :]
+def _union_message(error: ErrorDetails) -> str | None:
     if error["type"] == "union_tag_invalid":
-        message = f"unknown shock type: use one of {', '.join(sorted(_SHOCK_TYPES))}"
-    elif error["type"] == "union_tag_not_found":
-        message = f"each shock needs a type: one of {', '.join(sorted(_SHOCK_TYPES))}"
-    elif error["type"] == "missing":
-        message = "required field is missing"
-    elif error["type"] == "extra_forbidden":
-        message = "unknown field (a typo?)"
-    return message
-
-
-def _file_error(exc: pydantic.ValidationError, doc: ScenarioDocument) -> DataError:
-    """The first error, with its file, line and field; the others appended in the message."""
-    errors = exc.errors()
-    located = [(*doc.locate(_error_loc(e)), _error_message(e)) for e in errors]
-    line, field, message = located[0]
-    if len(located) > 1:
-        more = "; ".join(
-            f"line {ln if ln is not None else '?'}, field {fd!r}: {msg}"
-            for ln, fd, msg in located[1:]
-        )
-        message = f"{message} (and {len(located) - 1} more: {more})"
-    return DataError(message, file=doc.path, line=line, field=field or None)
+        return f"unknown shock type: use one of {', '.join(sorted(_SHOCK_TYPES))}"
+    if error["type"] == "union_tag_not_found":
+        return f"each shock needs a type: one of {', '.join(sorted(_SHOCK_TYPES))}"
+    return None
 
 
 # --- loading -----------------------------------------------------------------------------
@@ -398,16 +292,9 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         the shipped ids.
     """
     shipped = shipped_scenario_paths()
-    text = str(name_or_path)
-    if not isinstance(name_or_path, Path) and text in shipped:
-        path = shipped[text]
-    else:
-        path = Path(name_or_path)
-        looks_like_file = path.suffix in (".yaml", ".yml") or len(path.parts) > 1
-        if not path.exists() and not looks_like_file:
-            raise InputError(
-                f"unknown scenario {text!r}: give a YAML file or one of {', '.join(shipped)}"
-            )
+    path = shipped_or_file(
+        name_or_path, shipped, what="scenario", formats="YAML", suffixes=(".yaml", ".yml")
+    )
     doc = read_scenario_file(path)
     scenario = Scenario.from_document(doc)
     if path in shipped.values() and scenario.id != path.stem:

@@ -25,11 +25,11 @@ from friendshore.api.jobs import JobInfo, Jobs
 from friendshore.invest.pipeline import Pipeline, Project, load_pipeline, pipeline_ids
 from friendshore.invest.results import (
     DEFAULT_YEAR,
-    PortfolioResult,
     build_problem,
     efficient_frontier,
     frontier_budgets,
     plan_portfolio,
+    portfolio_payload,
     supply_metrics,
 )
 from friendshore.scenarios.model import load_scenario, scenario_ids
@@ -204,35 +204,6 @@ def _problem_inputs(body: PortfolioRequest) -> dict[str, Any]:
         "min_member_share": body.min_member_share,
         "require_standards": body.require_standards,
         "require_projects": body.require_projects,
-    }
-
-
-def portfolio_payload(result: PortfolioResult) -> dict[str, Any]:
-    """The JSON of a portfolio, as ``invest optimize --format json``."""
-    sol = result.solution
-    problem = result.problem
-    return {
-        "objective": result.objective,
-        "year": problem.year,
-        "budget_usd": problem.budget_usd,
-        "budget_per_year_usd": problem.budget_per_year_usd,
-        "status": sol.termination,
-        "objective_before": sol.objective_before,
-        "objective_after": sol.objective,
-        "mip_gap": sol.mip_gap,
-        "budget_step_usd": result.budget_step_usd,
-        "objective_at_step": result.objective_at_step,
-        "budget_marginal_value_per_musd": result.budget_marginal_value,
-        "model": {
-            "variables": sol.n_variables,
-            "constraints": sol.n_constraints,
-            "solve_seconds": round(sol.solve_seconds, 3),
-        },
-        "chosen": frame_records(result.chosen),
-        "by_member": frame_records(result.by_member),
-        "spend_by_year": frame_records(result.spend_by_year),
-        "metrics": frame_records(result.metrics),
-        "inputs": frame_records(result.inputs),
     }
 
 

@@ -21,8 +21,8 @@ from friendshore.api.errors import ErrorBody, NotFoundError
 from friendshore.api.jobs import JobInfo, Jobs
 from friendshore.api.schemas import ScenarioRunOut, ScenarioSummary
 from friendshore.scenarios.model import Scenario, list_scenarios, load_scenario, scenario_ids
-from friendshore.scenarios.montecarlo import run_montecarlo
-from friendshore.scenarios.run import run_scenario
+from friendshore.scenarios.montecarlo import montecarlo_payload, run_montecarlo
+from friendshore.scenarios.run import run_scenario, scenario_payload
 
 router = APIRouter(prefix="/scenarios", tags=["scenarios"])
 
@@ -46,18 +46,6 @@ class MonteCarloRequest(pydantic.BaseModel):
     seed: Annotated[int, pydantic.Field(ge=0)] = 0
     threshold: Annotated[float, pydantic.Field(ge=0, le=1)] = 0.1
     cut_share: Annotated[float | None, pydantic.Field(ge=0, le=1)] = None
-
-
-def _run_records(result: Any) -> dict[str, Any]:
-    return {
-        "scenario": result.scenario.id,
-        "name": result.scenario.name,
-        "baseline_year": result.scenario.year,
-        "months": result.months,
-        "zone": result.zone.name,
-        "records": frame_records(result.records),
-        "zone_totals": frame_records(result.zone_totals),
-    }
 
 
 @router.get("", response_model=list[ScenarioSummary], summary="The shipped scenarios.")
@@ -100,30 +88,14 @@ async def post_run(scenario: Scenario, snap: SnapshotDep, engine: EngineDep) -> 
     if hit is None:
 
         def build() -> bytes:
-            return dumps(_run_records(run_scenario(snap.network, scenario, snap.zone)))
+            result = run_scenario(snap.network, scenario, snap.zone)
+            return dumps(scenario_payload(result, labelled=True))
 
         hit = await run_in_threadpool(build)
         if len(cache) >= RUN_CACHE:
             cache.clear()
         cache[key] = hit
     return json_bytes(hit)
-
-
-def montecarlo_result(result: Any) -> dict[str, Any]:
-    """The JSON result of a Monte Carlo job (as ``scenario montecarlo --format json``)."""
-    return {
-        "scenario": result.scenario.id,
-        "baseline_year": result.scenario.year,
-        "draws": result.draws,
-        "seed": result.seed,
-        "chunk_size": result.chunk_size,
-        "backend": result.backend,
-        "threshold": result.threshold,
-        "cut_share": result.cut_share,
-        "shortfall_basis": result.shortfall_basis,
-        "mean_events_per_draw": float(result.events.mean()),
-        "records": frame_records(result.summary),
-    }
 
 
 @router.post(
@@ -148,7 +120,7 @@ def post_montecarlo(body: MonteCarloRequest, engine: EngineDep, jobs: Jobs) -> J
             cut_share=body.cut_share,
             progress=advance,
         )
-        return montecarlo_result(result)
+        return montecarlo_payload(result)
 
     job = jobs.submit("montecarlo", body.draws, work)
     return JSONResponse(

@@ -28,10 +28,10 @@ from friendshore.api.errors import ErrorBody, FieldError, NotFoundError, at_fiel
 from friendshore.api.jobs import JobInfo, Jobs
 from friendshore.data.gravity_files import gravity_sample_path, read_gravity_data
 from friendshore.model.zone import expand
-from friendshore.policy.ge import ZoneRun, run_zone
+from friendshore.policy.ge import ge_payload, run_zone
 from friendshore.policy.panel import panel_from_store
 from friendshore.policy.schedule import TariffSchedule, list_schedules, load_schedule, schedule_ids
-from friendshore.policy.smart import SmartResult, run_smart
+from friendshore.policy.smart import SmartResult, run_smart, smart_payload
 
 router = APIRouter(prefix="/tariffs", tags=["tariffs"])
 
@@ -39,29 +39,6 @@ router = APIRouter(prefix="/tariffs", tags=["tariffs"])
 RUN_CACHE: Final = 32
 #: Most coefficient draws one GE job may ask for.
 MAX_DRAWS: Final = 500
-#: Columns of the per-flow records (as ``friendshore tariff smart --format json``).
-FLOW_COLUMNS: Final = [
-    "importer",
-    "member",
-    "exporter",
-    "exporter_group",
-    "hs6",
-    "mineral_id",
-    "value_usd",
-    "rate_before",
-    "rate_after",
-    "rate_given",
-    "import_demand_elasticity",
-    "export_supply_elasticity",
-    "substitution_elasticity",
-    "creation_usd",
-    "diversion_usd",
-    "total_change_usd",
-    "new_value_usd",
-    "revenue_change_usd",
-    "welfare_usd",
-    "bounded",
-]
 _ERRORS: Final[dict[int | str, dict[str, Any]]] = {
     404: {"model": ErrorBody},
     422: {"model": ErrorBody},
@@ -208,30 +185,18 @@ def _finite(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def smart_payload(result: SmartResult, *, top_flows: int) -> dict[str, Any]:
-    """The JSON of a SMART run: as ``tariff smart --format json``, with the top flows only."""
-    schedule = result.schedule
-    flows = result.flows[FLOW_COLUMNS]
-    order = flows["total_change_usd"].abs().sort_values(ascending=False, kind="stable").index
-    return {
-        "schedule": {
-            "id": schedule.id,
-            "name": schedule.name,
-            "source": schedule.source,
-            "illustrative": schedule.illustrative,
-        },
-        "year": result.year,
-        "as_of": result.as_of.isoformat() if result.as_of else None,
-        "sigma": result.sigma,
-        "elasticities_file": result.elasticities_file.name,
-        "assumptions": list(result.assumptions),
-        "totals": result.totals(),
-        "by_member": frame_records(result.by_member),
-        "by_mineral": frame_records(result.by_mineral),
-        "by_exporter": frame_records(result.by_exporter),
-        "flows_total": len(flows),
-        "flows": _finite(frame_records(flows.loc[order[:top_flows]])),
-    }
+def smart_response(result: SmartResult, *, top_flows: int) -> dict[str, Any]:
+    """The JSON of a SMART run: as ``tariff smart --format json``, with the top flows only.
+
+    Two intended differences from the CLI, kept here at the interface edge: the
+    elasticities file by its name only (the server's paths are not the client's
+    business), and infinite elasticities as ``null`` (JSON has no infinity; the
+    CLI writes ``Infinity``).
+    """
+    payload = smart_payload(result, top_flows=top_flows)
+    payload["elasticities_file"] = result.elasticities_file.name
+    payload["flows"] = _finite(payload["flows"])
+    return payload
 
 
 @router.post(
@@ -270,7 +235,7 @@ async def post_smart(body: SmartRequest, engine: EngineDep) -> Response:
                     zone=engine.zone,
                     as_of=body.as_of,
                 )
-            return dumps(smart_payload(result, top_flows=body.top_flows))
+            return dumps(smart_response(result, top_flows=body.top_flows))
 
         hit = await run_in_threadpool(build)
         if len(cache) >= RUN_CACHE:
@@ -316,35 +281,6 @@ def _store_frame(engine: Engine, year: int | None) -> tuple[pd.DataFrame, pd.Dat
     frame, left = panel.square(use_year)
     dropped = pd.concat([panel.dropped, left], ignore_index=True)
     return frame, dropped, f"minerals panel of the store ({use_year}, USD)"
-
-
-def ge_payload(run: ZoneRun, *, source: str, dropped: pd.DataFrame | None) -> dict[str, Any]:
-    """The JSON of a GE run, as ``friendshore tariff ge --format json``."""
-    base = run.result.baseline
-    countries = run.result.countries
-    if run.uncertainty is not None:
-        countries = countries.merge(run.uncertainty.summary, on="country", how="left")
-    counts = (
-        []
-        if dropped is None or dropped.empty
-        else frame_records(dropped.groupby(["step", "reason"]).size().rename("rows").reset_index())
-    )
-    return {
-        "data": source,
-        "year": base.year,
-        "sigma": base.sigma,
-        "reference_importer": base.reference,
-        "formulation": run.result.formulation,
-        "experiment": run.experiment,
-        "variable": run.variable,
-        "preference": run.preference,
-        "members": list(run.result.members),
-        "absent_zone_countries": list(run.absent),
-        "coefficients": frame_records(run.coefficients),
-        "draws": 0 if run.uncertainty is None else run.uncertainty.draws,
-        "countries": frame_records(countries),
-        "dropped": counts,
-    }
 
 
 @router.post(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import StrEnum
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, ParamSpec, TypeVar
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from rich.text import Text
@@ -31,6 +33,42 @@ StoreOption = Annotated[
 ]
 FormatOption = Annotated[
     OutputFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
+]
+
+ZoneOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--zone",
+        help="Zone file (TOML). Default: the bundled zone (USA, MEX, EU27, JPN).",
+        show_default=False,
+    ),
+]
+ScenarioArgument = Annotated[
+    str,
+    typer.Argument(
+        help="A shipped scenario id (see `friendshore scenario list`) or a YAML file.",
+        metavar="NAME_OR_FILE",
+    ),
+]
+
+
+class Backend(StrEnum):
+    """Where random draws run: local numpy, or a Dask cluster (:func:`dask_client`)."""
+
+    LOCAL = "local"
+    DASK = "dask"
+
+
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        help="Dask scheduler address; default: a LocalCluster.",
+        show_default=False,
+    ),
+]
+WorkersOption = Annotated[
+    int, typer.Option("--workers", help="Workers of the LocalCluster (dask).", min=1)
 ]
 
 
@@ -62,3 +100,34 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(1) from exc
 
     return wrapper
+
+
+@contextmanager
+def dask_client(*, enabled: bool, scheduler: str | None, workers: int) -> Iterator[Any]:
+    """Yield a Dask client for the draws (``None`` unless ``enabled``), closed on exit.
+
+    Connects to the ``--scheduler`` address if given, else starts a
+    :func:`~friendshore.scenarios.montecarlo.local_cluster` of ``workers``
+    one-thread worker processes (closed with the client).
+    """
+    if not enabled:
+        yield None
+        return
+    from distributed import Client  # noqa: PLC0415 (heavy, dask only)
+
+    # Imported here so that every command's start-up does not load the scenario engine.
+    from friendshore.scenarios.montecarlo import local_cluster  # noqa: PLC0415
+
+    client: Any
+    cluster: Any = None
+    if scheduler:
+        client = Client(scheduler)  # type: ignore[no-untyped-call]
+    else:
+        cluster = local_cluster(workers)
+        client = Client(cluster)  # type: ignore[no-untyped-call]
+    try:
+        yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

@@ -8,20 +8,25 @@ from typing import Annotated, Any
 
 import pandas as pd
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from friendshore._core.errors import ValidationError
 from friendshore._core.types import OutputFormat
-from friendshore.cli.common import FormatOption, StoreOption, handle_errors, resolve_store
-from friendshore.cli.output import emit_frame, emit_json, records, stderr, stdout
+from friendshore.cli.common import (
+    FormatOption,
+    StoreOption,
+    ZoneOption,
+    handle_errors,
+    resolve_store,
+)
+from friendshore.cli.output import emit_frame, emit_json, progress_bar, stderr, stdout
 from friendshore.invest.pipeline import Pipeline, load_pipeline, pipeline_ids
 from friendshore.invest.results import (
     DEFAULT_YEAR,
-    PortfolioResult,
     build_problem,
     efficient_frontier,
     frontier_budgets,
     plan_portfolio,
+    portfolio_payload,
 )
 from friendshore.model.supply import SupplyNetwork
 from friendshore.model.zone import Zone
@@ -97,14 +102,6 @@ RequireOption = Annotated[
         "--require", help="A project id that must be chosen (repeatable).", show_default=False
     ),
 ]
-ZoneOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--zone",
-        help="Zone file (TOML). Default: the bundled zone (USA, MEX, EU27, JPN).",
-        show_default=False,
-    ),
-]
 
 
 def _scenario_runs(
@@ -119,6 +116,39 @@ def _scenario_runs(
     return [run_scenario(supply, load_scenario(name), zone) for name in names]
 
 
+def _problem(
+    pipeline: str,
+    *,
+    zone_file: Path | None,
+    store_path: Path | None,
+    year: int,
+    budget_per_year: float | None,
+    objective: ObjectiveChoice,
+    scenario: list[str] | None,
+    min_member_share: float,
+    require_standard: list[str] | None,
+    require: list[str] | None,
+) -> tuple[SupplyNetwork, Pipeline, Zone, dict[str, Any]]:
+    """The network, pipeline and zone, and the problem options shared by optimize and frontier.
+
+    The options are the keyword arguments of :func:`plan_portfolio` and
+    :func:`build_problem` other than the budget.
+    """
+    loaded = load_pipeline(pipeline)
+    zone = Zone.load(zone_file)
+    supply = SupplyNetwork.from_store(resolve_store(store_path))
+    options: dict[str, Any] = {
+        "year": year,
+        "budget_per_year_usd": budget_per_year,
+        "objective": objective.value,
+        "scenarios": _scenario_runs(scenario, objective, supply, zone),
+        "min_member_share": min_member_share,
+        "require_standards": require_standard or (),
+        "require_projects": require or (),
+    }
+    return supply, loaded, zone, options
+
+
 def _parse_budgets(text: str | None) -> list[float] | None:
     if text is None:
         return None
@@ -129,35 +159,6 @@ def _parse_budgets(text: str | None) -> list[float] | None:
     if not values or any(v < 0 for v in values):
         raise ValidationError("--budgets: give one or more budgets >= 0 (USD)")
     return values
-
-
-def portfolio_payload(result: PortfolioResult) -> dict[str, Any]:
-    """The JSON document of ``invest optimize`` (keys documented in docs/cli.md)."""
-    sol = result.solution
-    problem = result.problem
-    return {
-        "objective": result.objective,
-        "year": problem.year,
-        "budget_usd": problem.budget_usd,
-        "budget_per_year_usd": problem.budget_per_year_usd,
-        "status": sol.termination,
-        "objective_before": sol.objective_before,
-        "objective_after": sol.objective,
-        "mip_gap": sol.mip_gap,
-        "budget_step_usd": result.budget_step_usd,
-        "objective_at_step": result.objective_at_step,
-        "budget_marginal_value_per_musd": result.budget_marginal_value,
-        "model": {
-            "variables": sol.n_variables,
-            "constraints": sol.n_constraints,
-            "solve_seconds": round(sol.solve_seconds, 3),
-        },
-        "chosen": records(result.chosen),
-        "by_member": records(result.by_member),
-        "spend_by_year": records(result.spend_by_year),
-        "metrics": records(result.metrics),
-        "inputs": records(result.inputs),
-    }
 
 
 def _shares(frame: pd.DataFrame) -> pd.DataFrame:
@@ -234,23 +235,19 @@ def optimize_command(
     jobs by member, capex by year, before/after metrics per mineral and stage and the
     marginal value of budget (re-solved with 10% more). CSV: the chosen projects.
     """
-    loaded: Pipeline = load_pipeline(pipeline)
-    zone = Zone.load(zone_file)
-    supply = SupplyNetwork.from_store(resolve_store(store_path))
-    runs = _scenario_runs(scenario, objective, supply, zone)
-    result = plan_portfolio(
-        supply,
-        loaded,
-        zone,
+    supply, loaded, zone, options = _problem(
+        pipeline,
+        zone_file=zone_file,
+        store_path=store_path,
         year=year,
-        budget_usd=budget,
-        budget_per_year_usd=budget_per_year,
-        objective=objective.value,
-        scenarios=runs,
+        budget_per_year=budget_per_year,
+        objective=objective,
+        scenario=scenario,
         min_member_share=min_member_share,
-        require_standards=require_standard or (),
-        require_projects=require or (),
+        require_standard=require_standard,
+        require=require,
     )
+    result = plan_portfolio(supply, loaded, zone, budget_usd=budget, **options)
     if out is not None:
         path = write_invest_report(result, out)
         stderr.print(f"report written to {path}", highlight=False)
@@ -343,31 +340,21 @@ def frontier_command(
     portfolio at the largest budget) as one self-contained HTML file.
     """
     given = _parse_budgets(budgets)
-    loaded = load_pipeline(pipeline)
-    zone = Zone.load(zone_file)
-    supply = SupplyNetwork.from_store(resolve_store(store_path))
-    runs = _scenario_runs(scenario, objective, supply, zone)
-    problem, _, before = build_problem(
-        supply,
-        loaded,
-        zone,
+    supply, loaded, zone, options = _problem(
+        pipeline,
+        zone_file=zone_file,
+        store_path=store_path,
         year=year,
-        budget_per_year_usd=budget_per_year,
-        objective=objective.value,
-        scenarios=runs,
+        budget_per_year=budget_per_year,
+        objective=objective,
+        scenario=scenario,
         min_member_share=min_member_share,
-        require_standards=require_standard or (),
-        require_projects=require or (),
+        require_standard=require_standard,
+        require=require,
     )
+    problem, _, before = build_problem(supply, loaded, zone, **options)
     values = given if given is not None else frontier_budgets(problem, steps)
-    with Progress(
-        TextColumn("budgets"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=stderr,
-        transient=True,
-    ) as bar:
+    with progress_bar("budgets") as bar:
         task = bar.add_task("budgets", total=len(values))
         frontier = efficient_frontier(
             problem, values, progress=lambda done, _total: bar.update(task, completed=done)
@@ -377,16 +364,10 @@ def frontier_command(
             supply,
             loaded,
             zone,
-            year=year,
             budget_usd=max(values),
-            budget_per_year_usd=budget_per_year,
-            objective=objective.value,
-            scenarios=runs,
-            min_member_share=min_member_share,
-            require_standards=require_standard or (),
-            require_projects=require or (),
             budget_step_share=0.0,
             before=before,
+            **options,
         )
         path = write_invest_report(result, out, frontier=frontier)
         stderr.print(f"report written to {path}", highlight=False)

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-import math
 import sys
-from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from friendshore._core.records import frame_records, plain
 from friendshore._core.types import OutputFormat
 
 stdout = Console(soft_wrap=True)
@@ -20,32 +20,8 @@ if not stdout.is_terminal:  # pipes and files get the whole table, not 80 column
 stderr = Console(stderr=True, soft_wrap=True)
 
 
-def _plain(value: Any) -> Any:
-    """Return ``value`` as a JSON-serialisable Python object (NaN/NA -> None)."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, (datetime, date, pd.Timestamp)):
-        return value.isoformat()
-    if hasattr(value, "item"):
-        return _plain(value.item())
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
-
-
-def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Return ``frame`` as a list of JSON-ready records."""
-    cols = [str(c) for c in frame.columns]
-    return [
-        {c: _plain(v) for c, v in zip(cols, row, strict=True)}
-        for row in frame.itertuples(index=False, name=None)
-    ]
-
-
 def _cell(value: Any, column: str = "") -> str:
-    value = _plain(value)
+    value = plain(value)
     if column == "year" or column.endswith("_year"):
         return "—" if value is None else str(value)
     if value is None:
@@ -60,7 +36,7 @@ def _cell(value: Any, column: str = "") -> str:
 def emit_frame(frame: pd.DataFrame, fmt: OutputFormat, *, title: str | None = None) -> None:
     """Write ``frame`` to standard output in ``fmt``."""
     if fmt is OutputFormat.JSON:
-        sys.stdout.write(json.dumps(records(frame), ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(json.dumps(frame_records(frame), ensure_ascii=False, indent=2) + "\n")
     elif fmt is OutputFormat.CSV:
         frame.to_csv(sys.stdout, index=False)
     else:
@@ -78,3 +54,16 @@ def emit_frame(frame: pd.DataFrame, fmt: OutputFormat, *, title: str | None = No
 def emit_json(payload: Any) -> None:
     """Write ``payload`` as JSON to standard output."""
     sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def progress_bar(label: str, *, disable: bool = False) -> Progress:
+    """A transient progress bar on standard error: ``label``, bar, done/total, time elapsed."""
+    return Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=stderr,
+        transient=True,
+        disable=disable,
+    )

@@ -2,51 +2,35 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import pandas as pd
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from friendshore._core.errors import InputError
 from friendshore._core.types import OutputFormat
-from friendshore.cli.common import FormatOption, StoreOption, handle_errors, resolve_store
-from friendshore.cli.output import emit_frame, emit_json, records, stderr, stdout
+from friendshore.cli.common import (
+    Backend,
+    FormatOption,
+    ScenarioArgument,
+    SchedulerOption,
+    StoreOption,
+    WorkersOption,
+    ZoneOption,
+    dask_client,
+    handle_errors,
+    resolve_store,
+)
+from friendshore.cli.output import emit_frame, emit_json, progress_bar, stdout
 from friendshore.model.supply import SupplyNetwork
 from friendshore.model.zone import Zone
 from friendshore.scenarios.model import load_scenario
 from friendshore.scenarios.montecarlo import (
-    MonteCarloResult,
     load_probability_overrides,
-    local_cluster,
+    montecarlo_payload,
     run_montecarlo,
 )
-
-
-class Backend(StrEnum):
-    """Where the draws run."""
-
-    LOCAL = "local"
-    DASK = "dask"
-
-
-def montecarlo_payload(result: MonteCarloResult) -> dict[str, Any]:
-    """The JSON document of a Monte Carlo run (docs/cli.md)."""
-    return {
-        "scenario": result.scenario.id,
-        "baseline_year": result.scenario.year,
-        "draws": result.draws,
-        "seed": result.seed,
-        "chunk_size": result.chunk_size,
-        "backend": result.backend,
-        "threshold": result.threshold,
-        "cut_share": result.cut_share,
-        "shortfall_basis": result.shortfall_basis,
-        "mean_events_per_draw": float(result.events.mean()),
-        "records": records(result.summary),
-    }
 
 
 def _table(frame: pd.DataFrame) -> pd.DataFrame:
@@ -60,29 +44,14 @@ def _table(frame: pd.DataFrame) -> pd.DataFrame:
 
 @handle_errors
 def montecarlo_command(
-    scenario: Annotated[
-        str,
-        typer.Argument(
-            help="A shipped scenario id (see `friendshore scenario list`) or a YAML file.",
-            metavar="NAME_OR_FILE",
-        ),
-    ],
+    scenario: ScenarioArgument,
     draws: Annotated[int, typer.Option("--draws", help="Number of draws.", min=1)] = 1000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed.", min=0)] = 0,
     backend: Annotated[
         Backend, typer.Option("--backend", help="local (numpy) or dask.", case_sensitive=False)
     ] = Backend.LOCAL,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(
-            "--scheduler",
-            help="Dask scheduler address; default: a LocalCluster.",
-            show_default=False,
-        ),
-    ] = None,
-    workers: Annotated[
-        int, typer.Option("--workers", help="Workers of the LocalCluster (dask).", min=1)
-    ] = 2,
+    scheduler: SchedulerOption = None,
+    workers: WorkersOption = 2,
     threshold: Annotated[
         float,
         typer.Option("--threshold", help="Shortfall share whose exceedance probability is given."),
@@ -103,14 +72,7 @@ def montecarlo_command(
             show_default=False,
         ),
     ] = None,
-    zone_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--zone",
-            help="Zone file (TOML). Default: the bundled zone (USA, MEX, EU27, JPN).",
-            show_default=False,
-        ),
-    ] = None,
+    zone_file: ZoneOption = None,
     store_path: StoreOption = None,
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
@@ -128,44 +90,26 @@ def montecarlo_command(
     zone = Zone.load(zone_file)
     overrides = load_probability_overrides(probabilities) if probabilities else None
     supply = SupplyNetwork.from_store(resolve_store(store_path))
-    client: Any = None
-    cluster: Any = None
-    if backend is Backend.DASK:
-        from distributed import Client  # noqa: PLC0415 (heavy, dask only)
-
-        if scheduler:
-            client = Client(scheduler)  # type: ignore[no-untyped-call]
-        else:
-            cluster = local_cluster(workers)
-            client = Client(cluster)  # type: ignore[no-untyped-call]
-    try:
-        with Progress(
-            TextColumn("draws"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=stderr,
-            transient=True,
-        ) as bar:
-            task = bar.add_task("draws", total=draws)
-            result = run_montecarlo(
-                supply,
-                loaded,
-                zone,
-                draws,
-                seed,
-                backend=backend.value,
-                client=client,
-                threshold=threshold,
-                cut_share=cut_share,
-                overrides=overrides,
-                progress=lambda n: bar.advance(task, n),
-            )
-    finally:
-        if client is not None:
-            client.close()
-        if cluster is not None:
-            cluster.close()
+    with (
+        dask_client(
+            enabled=backend is Backend.DASK, scheduler=scheduler, workers=workers
+        ) as client,
+        progress_bar("draws") as bar,
+    ):
+        task = bar.add_task("draws", total=draws)
+        result = run_montecarlo(
+            supply,
+            loaded,
+            zone,
+            draws,
+            seed,
+            backend=backend.value,
+            client=client,
+            threshold=threshold,
+            cut_share=cut_share,
+            overrides=overrides,
+            progress=lambda n: bar.advance(task, n),
+        )
     if fmt is OutputFormat.JSON:
         emit_json(montecarlo_payload(result))
         return

@@ -3,34 +3,28 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import pandas as pd
 import typer
 
 from friendshore._core.types import OutputFormat
-from friendshore.cli.common import FormatOption, StoreOption, handle_errors, resolve_store
-from friendshore.cli.output import emit_frame, emit_json, records, stderr, stdout
+from friendshore.cli.common import (
+    FormatOption,
+    ScenarioArgument,
+    StoreOption,
+    ZoneOption,
+    handle_errors,
+    resolve_store,
+)
+from friendshore.cli.output import emit_frame, emit_json, stderr, stdout
 from friendshore.model.supply import SupplyNetwork
 from friendshore.model.zone import Zone
 from friendshore.report.scenario import write_scenario_report
 from friendshore.scenarios.model import load_scenario
-from friendshore.scenarios.run import RECORD_COLUMNS, ScenarioResult, run_scenario
+from friendshore.scenarios.run import JSON_KEYS, run_scenario, scenario_payload
 
-#: Keys of each JSON record, in order (docs/cli.md): the run's record columns less
-#: the working columns that only the CSV output carries.
-CSV_ONLY = ("demand_t", "direct_loss_t", "stock_days")
-JSON_KEYS = [c for c in RECORD_COLUMNS if c not in CSV_ONLY]
-
-
-def result_payload(result: ScenarioResult) -> dict[str, Any]:
-    """The JSON document of a run: scenario id, baseline year, records and zone totals."""
-    return {
-        "scenario": result.scenario.id,
-        "baseline_year": result.scenario.year,
-        "records": records(result.records[JSON_KEYS]),
-        "zone_totals": records(result.zone_totals),
-    }
+__all__ = ["JSON_KEYS", "run_command"]
 
 
 def _table(frame: pd.DataFrame) -> pd.DataFrame:
@@ -44,21 +38,8 @@ def _table(frame: pd.DataFrame) -> pd.DataFrame:
 
 @handle_errors
 def run_command(
-    scenario: Annotated[
-        str,
-        typer.Argument(
-            help="A shipped scenario id (see `friendshore scenario list`) or a YAML file.",
-            metavar="NAME_OR_FILE",
-        ),
-    ],
-    zone_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--zone",
-            help="Zone file (TOML). Default: the bundled zone (USA, MEX, EU27, JPN).",
-            show_default=False,
-        ),
-    ] = None,
+    scenario: ScenarioArgument,
+    zone_file: ZoneOption = None,
     fmt: FormatOption = OutputFormat.TABLE,
     store_path: StoreOption = None,
     out_dir: Annotated[
@@ -87,7 +68,7 @@ def run_command(
         path = write_scenario_report(result, out_dir)
         stderr.print(f"report written to {path}", highlight=False)
     if fmt is OutputFormat.JSON:
-        emit_json(result_payload(result))
+        emit_json(scenario_payload(result))
         return
     if fmt is OutputFormat.CSV:
         emit_frame(result.records, fmt)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import pandas as pd
 import typer
@@ -12,10 +12,10 @@ import typer
 from friendshore._core.errors import ValidationError
 from friendshore._core.types import OutputFormat
 from friendshore.cli.common import FormatOption, StoreOption, handle_errors, resolve_store
-from friendshore.cli.output import emit_frame, emit_json, records, stderr, stdout
+from friendshore.cli.output import emit_frame, emit_json, stderr, stdout
 from friendshore.model.zone import Zone
 from friendshore.policy.schedule import list_schedules, load_schedule
-from friendshore.policy.smart import SmartResult, run_smart
+from friendshore.policy.smart import FLOW_COLUMNS, run_smart, smart_payload
 from friendshore.report.tariff import write_smart_report
 
 app = typer.Typer(
@@ -23,59 +23,12 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-#: Columns of the per-flow records in JSON and CSV (docs/cli.md).
-FLOW_COLUMNS = [
-    "importer",
-    "member",
-    "exporter",
-    "exporter_group",
-    "hs6",
-    "mineral_id",
-    "value_usd",
-    "rate_before",
-    "rate_after",
-    "rate_given",
-    "import_demand_elasticity",
-    "export_supply_elasticity",
-    "substitution_elasticity",
-    "creation_usd",
-    "diversion_usd",
-    "total_change_usd",
-    "new_value_usd",
-    "revenue_change_usd",
-    "welfare_usd",
-    "bounded",
-]
-
 
 @app.command("schedules")
 @handle_errors
 def schedules_command(fmt: FormatOption = OutputFormat.TABLE) -> None:
     """List the tariff schedules shipped with the package: id, name, rows, source."""
     emit_frame(list_schedules(), fmt, title="Shipped tariff schedules")
-
-
-def smart_payload(result: SmartResult) -> dict[str, Any]:
-    """The JSON document of a SMART run (see docs/cli.md)."""
-    schedule = result.schedule
-    return {
-        "schedule": {
-            "id": schedule.id,
-            "name": schedule.name,
-            "source": schedule.source,
-            "illustrative": schedule.illustrative,
-        },
-        "year": result.year,
-        "as_of": result.as_of.isoformat() if result.as_of else None,
-        "sigma": result.sigma,
-        "elasticities_file": str(result.elasticities_file),
-        "assumptions": list(result.assumptions),
-        "totals": result.totals(),
-        "by_member": records(result.by_member),
-        "by_mineral": records(result.by_mineral),
-        "by_exporter": records(result.by_exporter),
-        "flows": records(result.flows[FLOW_COLUMNS]),
-    }
 
 
 def _rounded(frame: pd.DataFrame) -> pd.DataFrame:

@@ -4,19 +4,27 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import pandas as pd
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from friendshore._core.errors import InputError
 from friendshore._core.types import OutputFormat
-from friendshore.cli.common import FormatOption, StoreOption, handle_errors, resolve_store
-from friendshore.cli.output import emit_frame, emit_json, records, stderr, stdout
+from friendshore.cli.common import (
+    Backend,
+    FormatOption,
+    SchedulerOption,
+    StoreOption,
+    WorkersOption,
+    dask_client,
+    handle_errors,
+    resolve_store,
+)
+from friendshore.cli.output import emit_frame, emit_json, progress_bar, stderr, stdout
 from friendshore.data.gravity_files import read_coefficients, read_gravity_data
 from friendshore.model.zone import Zone
-from friendshore.policy.ge import ZoneRun, run_zone
+from friendshore.policy.ge import ge_payload, run_zone
 from friendshore.policy.panel import panel_from_store
 from friendshore.report.tariff_ge import ge_welfare_figure, write_ge_figure
 
@@ -34,51 +42,11 @@ TABLE_COLUMNS = [
 ]
 
 
-class Backend(StrEnum):
-    """Where the coefficient draws run."""
-
-    LOCAL = "local"
-    DASK = "dask"
-
-
 class Formulation(StrEnum):
     """How output and expenditure respond in the counterfactual."""
 
     GEGRAVITY = "gegravity"
     ENDOGENOUS = "endogenous"
-
-
-def _countries(run: ZoneRun) -> pd.DataFrame:
-    frame = run.result.countries
-    if run.uncertainty is not None:
-        frame = frame.merge(run.uncertainty.summary, on="country", how="left")
-    return frame
-
-
-def ge_payload(run: ZoneRun, *, source: str, dropped: pd.DataFrame | None) -> dict[str, Any]:
-    """The JSON document of a run: inputs, coefficients, per-country results, dropped rows."""
-    base = run.result.baseline
-    counts = (
-        []
-        if dropped is None or dropped.empty
-        else records(dropped.groupby(["step", "reason"]).size().rename("rows").reset_index())
-    )
-    return {
-        "data": source,
-        "year": base.year,
-        "sigma": base.sigma,
-        "reference_importer": base.reference,
-        "formulation": run.result.formulation,
-        "experiment": run.experiment,
-        "variable": run.variable,
-        "preference": run.preference,
-        "members": list(run.result.members),
-        "absent_zone_countries": list(run.absent),
-        "coefficients": records(run.coefficients),
-        "draws": 0 if run.uncertainty is None else run.uncertainty.draws,
-        "countries": records(_countries(run)),
-        "dropped": counts,
-    }
 
 
 @handle_errors
@@ -180,17 +148,8 @@ def ge_command(
         Backend,
         typer.Option("--backend", help="Draws on local numpy or dask.", case_sensitive=False),
     ] = Backend.LOCAL,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(
-            "--scheduler",
-            help="Dask scheduler address; default: a LocalCluster.",
-            show_default=False,
-        ),
-    ] = None,
-    workers: Annotated[
-        int, typer.Option("--workers", help="Workers of the LocalCluster (dask).", min=1)
-    ] = 2,
+    scheduler: SchedulerOption = None,
+    workers: WorkersOption = 2,
     figure: Annotated[
         Path | None,
         typer.Option(
@@ -235,54 +194,33 @@ def ge_command(
         )
     coef = read_coefficients(coefficients) if coefficients is not None else None
     members = {m: set(cs) for m, cs in zone.members.items()}
-    client: Any = None
-    cluster: Any = None
-    if backend is Backend.DASK and draws > 0:
-        from distributed import Client, LocalCluster  # noqa: PLC0415 (heavy, dask only)
-
-        if scheduler:
-            client = Client(scheduler)  # type: ignore[no-untyped-call]
-        else:
-            cluster = LocalCluster(  # type: ignore[no-untyped-call]
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
-            )
-            client = Client(cluster)  # type: ignore[no-untyped-call]
-    try:
-        with Progress(
-            TextColumn("draws"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=stderr,
-            transient=True,
-            disable=draws == 0,
-        ) as bar:
-            task = bar.add_task("draws", total=max(draws, 1))
-            run = run_zone(
-                frame,
-                members,
-                coefficients=coef,
-                sigma=sigma,
-                year=year,
-                reference=reference,
-                variable=variable,
-                preference=preference,
-                join=join,
-                leave=leave,
-                tariff=tariff,
-                tariff_on=tariff_on,
-                formulation=formulation.value,
-                draws=draws,
-                seed=seed,
-                backend=backend.value,
-                client=client,
-                progress=lambda n: bar.advance(task, n),
-            )
-    finally:
-        if client is not None:
-            client.close()
-        if cluster is not None:
-            cluster.close()
+    with (
+        dask_client(
+            enabled=backend is Backend.DASK and draws > 0, scheduler=scheduler, workers=workers
+        ) as client,
+        progress_bar("draws", disable=draws == 0) as bar,
+    ):
+        task = bar.add_task("draws", total=max(draws, 1))
+        run = run_zone(
+            frame,
+            members,
+            coefficients=coef,
+            sigma=sigma,
+            year=year,
+            reference=reference,
+            variable=variable,
+            preference=preference,
+            join=join,
+            leave=leave,
+            tariff=tariff,
+            tariff_on=tariff_on,
+            formulation=formulation.value,
+            draws=draws,
+            seed=seed,
+            backend=backend.value,
+            client=client,
+            progress=lambda n: bar.advance(task, n),
+        )
     if figure is not None:
         fig = ge_welfare_figure(run.result.countries, title=f"{run.experiment} ({source})")
         write_ge_figure(fig, figure)
@@ -291,7 +229,7 @@ def ge_command(
         emit_json(ge_payload(run, source=source, dropped=dropped))
         return
     if fmt is OutputFormat.CSV:
-        emit_frame(_countries(run), fmt)
+        emit_frame(run.country_table(), fmt)
         return
     if run.absent:
         stderr.print(f"zone countries not in the data: {', '.join(run.absent)}", highlight=False)
@@ -300,7 +238,7 @@ def ge_command(
         f"{run.variable} coefficient {run.preference:.4f}. Changes in %.",
         highlight=False,
     )
-    table = _countries(run)
+    table = run.country_table()
     cols = TABLE_COLUMNS + [
         c for c in ("welfare_change_pct_p05", "welfare_change_pct_p95") if c in table.columns
     ]

@@ -21,12 +21,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
 
 from friendshore._core.errors import ValidationError
+from friendshore._core.records import frame_records
 from friendshore.invest.pipeline import STANDARDS, Pipeline
 from friendshore.invest.portfolio import (
     MUSD,
@@ -52,6 +53,7 @@ __all__ = [
     "frontier_budgets",
     "network_with_capacity",
     "plan_portfolio",
+    "portfolio_payload",
     "portfolio_problem",
     "restrict_network",
     "shortfall_targets",
@@ -952,3 +954,40 @@ def efficient_frontier(
     before = out["objective_before"].where(out["objective_before"] > 0)
     out["reduction_share"] = 1.0 - out["objective"] / before
     return out[FRONTIER_COLUMNS]
+
+
+def portfolio_payload(result: PortfolioResult) -> dict[str, Any]:
+    """Return the JSON document of a planned portfolio (USD; keys documented in docs/cli.md).
+
+    Keys: ``objective``, ``year``, ``budget_usd``, ``budget_per_year_usd``,
+    ``status``, ``objective_before``, ``objective_after``, ``mip_gap``,
+    ``budget_step_usd``, ``objective_at_step``,
+    ``budget_marginal_value_per_musd``, ``model`` (variables, constraints,
+    solve seconds) and the records ``chosen``, ``by_member``,
+    ``spend_by_year``, ``metrics`` (before and after) and ``inputs``.
+    """
+    sol = result.solution
+    problem = result.problem
+    return {
+        "objective": result.objective,
+        "year": problem.year,
+        "budget_usd": problem.budget_usd,
+        "budget_per_year_usd": problem.budget_per_year_usd,
+        "status": sol.termination,
+        "objective_before": sol.objective_before,
+        "objective_after": sol.objective,
+        "mip_gap": sol.mip_gap,
+        "budget_step_usd": result.budget_step_usd,
+        "objective_at_step": result.objective_at_step,
+        "budget_marginal_value_per_musd": result.budget_marginal_value,
+        "model": {
+            "variables": sol.n_variables,
+            "constraints": sol.n_constraints,
+            "solve_seconds": round(sol.solve_seconds, 3),
+        },
+        "chosen": frame_records(result.chosen),
+        "by_member": frame_records(result.by_member),
+        "spend_by_year": frame_records(result.spend_by_year),
+        "metrics": frame_records(result.metrics),
+        "inputs": frame_records(result.inputs),
+    }

@@ -44,6 +44,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from friendshore._core.errors import InputError, ValidationError
+from friendshore._core.records import frame_records
 from friendshore.scenarios.montecarlo import chunk_seeds
 
 __all__ = [
@@ -60,6 +61,7 @@ __all__ = [
     "build_baseline",
     "cost_matrix",
     "cost_variables",
+    "ge_payload",
     "mr_residuals",
     "price_residuals",
     "run_draw_chunk",
@@ -853,6 +855,17 @@ class ZoneRun:
     absent: tuple[str, ...]
     uncertainty: GEUncertainty | None
 
+    def country_table(self) -> pd.DataFrame:
+        """Return the changes by country (% of the baseline), with the draws' percentiles.
+
+        :attr:`GEResult.countries`, with the columns of the uncertainty summary
+        (``welfare_change_pct_p05`` …) merged on ``country`` when there were draws.
+        """
+        frame = self.result.countries
+        if self.uncertainty is not None:
+            frame = frame.merge(self.uncertainty.summary, on="country", how="left")
+        return frame
+
 
 def cost_variables(data: pd.DataFrame) -> list[str]:
     """Numeric columns of ``data`` that are trade-cost variables (all but :data:`NON_COST`)."""
@@ -1026,3 +1039,37 @@ def run_zone(
         absent=absent,
         uncertainty=uncertainty,
     )
+
+
+def ge_payload(run: ZoneRun, *, source: str, dropped: pd.DataFrame | None) -> dict[str, Any]:
+    """Return the JSON document of a zone run (changes in % of the baseline; docs/cli.md).
+
+    Keys: ``data`` (``source``), ``year``, ``sigma``, ``reference_importer``,
+    ``formulation``, ``experiment``, ``variable``, ``preference``, ``members``,
+    ``absent_zone_countries``, the records ``coefficients``, ``draws``, the
+    records ``countries`` (:meth:`ZoneRun.country_table`) and ``dropped``: rows
+    left out of the data, counted by ``step`` and ``reason`` (empty without
+    ``dropped``).
+    """
+    base = run.result.baseline
+    counts = (
+        []
+        if dropped is None or dropped.empty
+        else frame_records(dropped.groupby(["step", "reason"]).size().rename("rows").reset_index())
+    )
+    return {
+        "data": source,
+        "year": base.year,
+        "sigma": base.sigma,
+        "reference_importer": base.reference,
+        "formulation": run.result.formulation,
+        "experiment": run.experiment,
+        "variable": run.variable,
+        "preference": run.preference,
+        "members": list(run.result.members),
+        "absent_zone_countries": list(run.absent),
+        "coefficients": frame_records(run.coefficients),
+        "draws": 0 if run.uncertainty is None else run.uncertainty.draws,
+        "countries": frame_records(run.country_table()),
+        "dropped": counts,
+    }

@@ -18,12 +18,13 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
 
 from friendshore._core.errors import DataError, ValidationError
+from friendshore._core.records import frame_records
 from friendshore.data.catalog import read_hs_concordance
 from friendshore.data.tariff_files import (
     default_elasticities_path,
@@ -37,12 +38,14 @@ from friendshore.policy.schedule import TariffSchedule
 __all__ = [
     "DEFAULT_SIGMA",
     "EFFECT_COLUMNS",
+    "FLOW_COLUMNS",
     "SmartResult",
     "apply_schedule",
     "attach_elasticities",
     "load_elasticities",
     "run_smart",
     "smart_effects",
+    "smart_payload",
 ]
 
 #: WITS-SMART's default elasticity of substitution between suppliers.
@@ -57,6 +60,28 @@ EFFECT_COLUMNS: Final = (
     "welfare_usd",
     "bounded",
 )
+#: Columns of :attr:`SmartResult.flows`, in order.
+_FLOW_ORDER: Final = (
+    "importer",
+    "member",
+    "exporter",
+    "exporter_group",
+    "hs6",
+    "mineral_id",
+    "value_usd",
+    "rate_before",
+    "rate_after",
+    "rate_given",
+    "schedule_row",
+    "import_demand_elasticity",
+    "export_supply_elasticity",
+    "substitution_elasticity",
+    "elasticity_source",
+    *EFFECT_COLUMNS,
+)
+#: Columns of the per-flow records of :func:`smart_payload` (and of the CLI's CSV):
+#: the flows less the working columns ``schedule_row`` and ``elasticity_source``.
+FLOW_COLUMNS: Final = [c for c in _FLOW_ORDER if c not in ("schedule_row", "elasticity_source")]
 _SUMMARY_COLUMNS: Final = (
     "value_usd",
     "creation_usd",
@@ -582,25 +607,9 @@ def run_smart(
         if isinstance(mineral, str)
     }
     flows["mineral_id"] = flows["hs6"].map(minerals).fillna("unmapped")
-    order = [
-        "importer",
-        "member",
-        "exporter",
-        "exporter_group",
-        "hs6",
-        "mineral_id",
-        "value_usd",
-        "rate_before",
-        "rate_after",
-        "rate_given",
-        "schedule_row",
-        "import_demand_elasticity",
-        "export_supply_elasticity",
-        "substitution_elasticity",
-        "elasticity_source",
-        *EFFECT_COLUMNS,
-    ]
-    flows = flows[order].sort_values(["member", "importer", "hs6", "exporter"], ignore_index=True)
+    flows = flows[list(_FLOW_ORDER)].sort_values(
+        ["member", "importer", "hs6", "exporter"], ignore_index=True
+    )
     by_exporter = (
         flows.groupby(["exporter", "exporter_group"], sort=False)[
             ["value_usd", "creation_usd", "diversion_usd", "total_change_usd"]
@@ -643,3 +652,48 @@ def run_smart(
         by_exporter=by_exporter,
         assumptions=assumptions,
     )
+
+
+def smart_payload(result: SmartResult, *, top_flows: int | None = None) -> dict[str, Any]:
+    """Return the JSON document of a SMART run (values in USD; docs/cli.md).
+
+    Keys: ``schedule`` (id, name, source, illustrative), ``year``, ``as_of``,
+    ``sigma``, ``elasticities_file``, ``assumptions``, ``totals``, the
+    records ``by_member``, ``by_mineral``, ``by_exporter`` and ``flows`` (the
+    :data:`FLOW_COLUMNS`). Infinite elasticities stay ``inf``: the interface
+    writing the JSON decides how to show them.
+
+    Parameters
+    ----------
+    result
+        The run.
+    top_flows
+        Keep only this many flows, largest absolute ``total_change_usd`` first,
+        and add ``flows_total`` (the number of flows in the markets hit) before
+        ``flows``. Default: every flow, in the order of ``result.flows``.
+    """
+    schedule = result.schedule
+    payload: dict[str, Any] = {
+        "schedule": {
+            "id": schedule.id,
+            "name": schedule.name,
+            "source": schedule.source,
+            "illustrative": schedule.illustrative,
+        },
+        "year": result.year,
+        "as_of": result.as_of.isoformat() if result.as_of else None,
+        "sigma": result.sigma,
+        "elasticities_file": str(result.elasticities_file),
+        "assumptions": list(result.assumptions),
+        "totals": result.totals(),
+        "by_member": frame_records(result.by_member),
+        "by_mineral": frame_records(result.by_mineral),
+        "by_exporter": frame_records(result.by_exporter),
+    }
+    flows = result.flows[FLOW_COLUMNS]
+    if top_flows is not None:
+        order = flows["total_change_usd"].abs().sort_values(ascending=False, kind="stable").index
+        payload["flows_total"] = len(flows)
+        flows = flows.loc[order[:top_flows]]
+    payload["flows"] = frame_records(flows)
+    return payload

@@ -30,6 +30,7 @@ import pandas as pd
 import yaml
 
 from friendshore._core.errors import DataError, InputError, ValidationError
+from friendshore._core.records import frame_records
 from friendshore.metrics.risk import pv_normalised
 from friendshore.model.supply import SupplyNetwork
 from friendshore.model.zone import Zone
@@ -713,3 +714,26 @@ def run_montecarlo(
         events=events,
         summary=summarise(samples, rows, threshold),
     )
+
+
+def montecarlo_payload(result: MonteCarloResult) -> dict[str, Any]:
+    """Return the JSON document of a Monte Carlo run (shortfalls in t/yr and shares; docs/cli.md).
+
+    Keys: ``scenario``, ``baseline_year``, ``draws``, ``seed``, ``chunk_size``,
+    ``backend``, ``threshold``, ``cut_share``, ``shortfall_basis``,
+    ``mean_events_per_draw`` and ``records``: the rows of
+    :attr:`MonteCarloResult.summary`.
+    """
+    return {
+        "scenario": result.scenario.id,
+        "baseline_year": result.scenario.year,
+        "draws": result.draws,
+        "seed": result.seed,
+        "chunk_size": result.chunk_size,
+        "backend": result.backend,
+        "threshold": result.threshold,
+        "cut_share": result.cut_share,
+        "shortfall_basis": result.shortfall_basis,
+        "mean_events_per_draw": float(result.events.mean()),
+        "records": frame_records(result.summary),
+    }

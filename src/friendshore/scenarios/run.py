@@ -10,11 +10,13 @@ stage and the zone totals.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from friendshore._core.errors import ValidationError
+from friendshore._core.records import frame_records
 from friendshore.model.supply import SupplyNetwork
 from friendshore.model.zone import Zone
 from friendshore.scenarios.cuts import ExportCut, exempt_fellow_members
@@ -31,12 +33,14 @@ from friendshore.scenarios.response import (
 
 __all__ = [
     "DAYS_PER_MONTH",
+    "JSON_KEYS",
     "RECORD_COLUMNS",
     "SPARE_FRACTION",
     "TOTAL_COLUMNS",
     "ScenarioResult",
     "demand_reduction",
     "run_scenario",
+    "scenario_payload",
 ]
 
 #: ASSUMPTION: share of a non-restricting supplier's exports to countries outside
@@ -68,6 +72,11 @@ RECORD_COLUMNS = [
     "n1_coverage",
     "estimated",
 ]
+#: Working columns of the records that only the CSV output carries.
+CSV_ONLY = ("demand_t", "direct_loss_t", "stock_days")
+#: Keys of each record of :func:`scenario_payload`, in order (docs/cli.md): the
+#: record columns less :data:`CSV_ONLY`.
+JSON_KEYS = [c for c in RECORD_COLUMNS if c not in CSV_ONLY]
 TOTAL_COLUMNS = [
     "mineral",
     "stage",
@@ -503,3 +512,31 @@ def _zone_totals(rec: pd.DataFrame) -> pd.DataFrame:
     out["max_shortfall_share"] = g["shortfall_share"].max()
     out["estimated"] = g["estimated"].any()
     return out.reset_index()[TOTAL_COLUMNS]
+
+
+def scenario_payload(result: ScenarioResult, *, labelled: bool = False) -> dict[str, Any]:
+    """Return the JSON document of a run (tonnes a year; docs/cli.md).
+
+    Keys: ``scenario`` (its id), ``baseline_year``, ``records`` (the
+    :data:`JSON_KEYS` of :attr:`ScenarioResult.records`) and ``zone_totals``.
+
+    Parameters
+    ----------
+    result
+        The run.
+    labelled
+        Also give the scenario's ``name`` (after ``scenario``), the ``months``
+        of the disruption and the ``zone``'s name (after ``baseline_year``), and
+        every record column (:data:`RECORD_COLUMNS`): what the API returns.
+    """
+    payload: dict[str, Any] = {"scenario": result.scenario.id}
+    if labelled:
+        payload["name"] = result.scenario.name
+    payload["baseline_year"] = result.scenario.year
+    if labelled:
+        payload["months"] = result.months
+        payload["zone"] = result.zone.name
+    rows = result.records if labelled else result.records[JSON_KEYS]
+    payload["records"] = frame_records(rows)
+    payload["zone_totals"] = frame_records(result.zone_totals)
+    return payload

@@ -11,8 +11,9 @@ import pytest
 from api_helpers import TestClient
 
 from friendshore._core.errors import StoreError
+from friendshore._core.records import frame_records
 from friendshore.api.app import Settings, create_app
-from friendshore.api.engine import Engine, dumps, frame_records
+from friendshore.api.engine import Engine, dumps
 from friendshore.model.zone import default_zone
 
 

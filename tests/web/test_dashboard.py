@@ -3,23 +3,28 @@
 Each page is loaded at 1280×800 and at phone width (390×844) and screenshotted to
 test-artifacts/dashboard/; every visit asserts no console error and no request to
 another origin. The figures shown are checked against the API's and the CLI's for
-the same query, and the gallium scenario is run from the Scenarios page.
+the same query, and the gallium scenario is run from the Scenarios page. The
+server has a compliance registry (a temporary SQLite file) and a member's signing
+key: a certificate issued through the API is verified on the Certificates page.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 from web_helpers import (
     CHROMIUM,
     DESKTOP,
     PHONE,
+    SCREENSHOTS,
     cells,
     cli_json,
     needs_chromium,
@@ -28,20 +33,58 @@ from web_helpers import (
     visit,
 )
 
+from friendshore.compliance.service import ComplianceService, Role
+from friendshore.data import keystore
+from friendshore.data.compliance_files import declarations_dir
+from friendshore.data.registry import Registry
+
 pytestmark = needs_chromium
 
 GALLIUM = "cn-gallium-germanium-2023"
 US301 = "us-301-critical-minerals"
 ZONE_SCHEDULE = "zone-rival-25"
 EXAMPLE = "example-illustrative"
-PAGES = ["/", "/mineral?m=graphite", "/member?id=USA", "/scenarios", "/tariffs", "/invest"]
+PAGES = [
+    "/",
+    "/mineral?m=graphite",
+    "/member?id=USA",
+    "/scenarios",
+    "/tariffs",
+    "/invest",
+    "/certificates",
+]
+NAV = ["Overview", "Mineral", "Member", "Scenarios", "Tariffs", "Investment", "Certificates"]
+
+
+@dataclass(frozen=True)
+class Compliance:
+    """The served registry's issuer token (EU27) and auditor token."""
+
+    issuer: str
+    auditor: str
 
 
 @pytest.fixture(scope="module")
-def base_url(store_path: Path) -> Iterator[str]:
-    """The dashboard served by uvicorn on a free loopback port."""
-    with serve(store_path) as url:
-        yield url
+def registry_setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path, Compliance]:
+    """A temporary SQLite registry with an EU27 issuer and an auditor, and the EU27 key."""
+    root = tmp_path_factory.mktemp("web-registry")
+    url, keys = f"sqlite:///{root / 'registry.sqlite'}", root / "keys"
+    keystore.generate_key(keys, "EU27")
+    with Registry.open(url) as registry:
+        service = ComplianceService(registry, keys_dir=keys)
+        tokens = Compliance(
+            issuer=service.create_api_key(Role.ISSUER, "EU27"),
+            auditor=service.create_api_key(Role.AUDITOR, "auditor-1"),
+        )
+    return url, keys, tokens
+
+
+@pytest.fixture(scope="module")
+def base_url(store_path: Path, registry_setup: tuple[str, Path, Compliance]) -> Iterator[str]:
+    """The dashboard served by uvicorn on a free loopback port, with the registry."""
+    url, keys, _ = registry_setup
+    with serve(store_path, registry_url=url, keys_dir=keys) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
@@ -91,14 +134,7 @@ def test_overview_shows_the_api_figures(base_url: str, browser: Browser, store_p
         assert page.locator(":focus").inner_text() == "Skip to content"
         page.keyboard.press("Enter")
         assert page.url.endswith("#main")
-        assert page.locator("nav a").all_inner_texts() == [
-            "Overview",
-            "Mineral",
-            "Member",
-            "Scenarios",
-            "Tariffs",
-            "Investment",
-        ]
+        assert page.locator("nav a").all_inner_texts() == NAV
         assert page.locator("nav a[aria-current='page']").inner_text() == "Overview"
         assert cells(page, "exposed", "mineral") == [r["mineral"] for r in top]
         assert cells(page, "exposed", "stage") == [r["stage"] for r in top]
@@ -397,4 +433,138 @@ def test_every_page_works_at_phone_width(base_url: str, browser: Browser, path: 
         page = v.page
         width = page.evaluate("() => document.documentElement.scrollWidth")
         assert width <= PHONE["width"]
-        assert page.locator("nav a").count() == 6
+        assert page.locator("nav a").count() == len(NAV)
+
+
+def cathode() -> dict[str, Any]:
+    """The shipped illustrative cathode declaration, its audits extended to 2099 (so that a
+    certificate issued today is valid today)."""
+    text = (declarations_dir() / "cathode-nmc811-illustrative.json").read_text(encoding="utf-8")
+    data: dict[str, Any] = json.loads(text)
+    for lot in data["lots"]:
+        for evidence in lot["evidence"]:
+            evidence["valid_to"] = "2099-12-31"
+    return data
+
+
+def compliance(base_url: str, method: str, path: str, token: str, body: Any) -> Any:
+    response = httpx.request(
+        method,
+        f"{base_url}/api/v1/compliance{path}",
+        json=body,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=60,
+    )
+    assert response.status_code in (200, 201), response.text
+    return response.json()
+
+
+def verdict_rows(page: Page) -> dict[str, str]:
+    """The verdict table as {item: raw value}."""
+    items = page.locator("#verdict-checks tbody tr").evaluate_all(
+        "rows => rows.map(r => [r.dataset.item, r.querySelector(\"td[data-key='value']\")"
+        ".dataset.value])"
+    )
+    return {str(k): str(v) for k, v in items}
+
+
+def submit_and_wait(page: Page, button: str) -> None:
+    page.locator(button).click()
+    page.wait_for_selector("body[data-ready='1']", state="attached")
+
+
+def test_certificates_page_verifies_by_serial_and_by_the_document(
+    base_url: str, browser: Browser, registry_setup: tuple[str, Path, Compliance], tmp_path: Path
+) -> None:
+    tokens = registry_setup[2]
+    body = {"declaration": cathode()}
+    issued = compliance(base_url, "POST", "/certificates", tokens.issuer, body)
+    serial, certificate = issued["serial"], issued["certificate"]
+    expected = httpx.get(f"{base_url}/api/v1/compliance/certificates/{serial}/verify").json()
+    assert expected["status"] == "valid"
+    url = base_url + "/certificates"
+    with visit(browser, url, viewport=DESKTOP, screenshot="certificates-1280.png") as v:
+        page = v.page
+        assert page.locator("nav a[aria-current='page']").inner_text() == "Certificates"
+        # by serial, from the keyboard: type it and press Enter
+        page.locator("#serial").focus()
+        page.keyboard.type(serial)
+        page.keyboard.press("Enter")
+        page.wait_for_selector("body[data-ready='1']", state="attached")
+        assert page.locator("#verdict-status").inner_text() == "VALID"  # upper case by CSS
+        assert page.locator("#verdict-line").get_attribute("data-status") == "valid"
+        rows = verdict_rows(page)
+        assert rows["serial"] == serial
+        assert rows["issuer"] == "EU27"
+        for check in ("signature", "issuer", "registry", "validity", "revocation"):
+            assert rows[f"check:{check}"] == "true", check
+        assert rows["valid_from"] == expected["valid_from"]
+        assert rows["valid_until"] == expected["valid_until"]
+        assert "(365 days)" in page.locator("#verdict-checks").inner_text()
+        assert page.locator("#evaluation").is_hidden()  # the public verdict has no document
+        # with an API key that may read it, the certified evaluation is shown too
+        page.locator("#serial-form summary").click()
+        page.locator("#api-key").fill(tokens.auditor)
+        submit_and_wait(page, "#verify-serial")
+        assert page.locator("#cert-rules tbody tr").count() > 0
+        # by the certificate itself, pasted
+        page.locator("#certificate-json").fill(json.dumps(certificate, indent=2))
+        submit_and_wait(page, "#verify-document")
+        assert page.locator("#verdict-line").get_attribute("data-status") == "valid"
+        evaluation = certificate["credentialSubject"]["evaluation"]
+        rules = [r for p in evaluation["packs"] for r in p["rules"]]
+        assert cells(page, "cert-rules", "rule_id") == [r["rule_id"] for r in rules]
+        assert cells(page, "cert-rules", "status") == [r["status"] for r in rules]
+        assert cells(page, "cert-packs", "pack_id") == [p["pack_id"] for p in evaluation["packs"]]
+        origin = page.locator("#cert-rules tbody tr").filter(has_text="zone-origin")
+        # 600 + 500 + 200 + 50 US$ of lots, all of it qualifying
+        assert "total value usd: US$1,350" in origin.inner_text()
+        assert "qualifying value share: 100.0%" in origin.inner_text()
+        findings = sum(len(r["findings"]) for r in rules)
+        assert page.locator("#cert-findings tbody tr").count() == findings
+        page.screenshot(path=str(SCREENSHOTS / "certificates-valid-1280.png"), full_page=True)
+        # uploaded as a file
+        path = tmp_path / "certificate.json"
+        path.write_text(json.dumps(certificate), encoding="utf-8")
+        page.locator("#certificate-file").set_input_files(str(path))
+        page.wait_for_function(
+            "() => document.querySelector('#status').textContent.includes('certificate.json')"
+        )
+        page.wait_for_selector("body[data-ready='1']", state="attached")
+        assert page.locator("#verdict-line").get_attribute("data-status") == "valid"
+        # one changed character: the signature fails
+        tampered = json.dumps(certificate).replace('"value_usd": 600', '"value_usd": 700')
+        page.locator("#certificate-json").fill(tampered)
+        submit_and_wait(page, "#verify-document")
+        assert page.locator("#verdict-line").get_attribute("data-status") == "invalid_signature"
+        assert verdict_rows(page)["check:signature"] == "false"
+        # revoked through the API: the page now says so, by serial and by the document
+        compliance(
+            base_url,
+            "POST",
+            f"/certificates/{serial}/revoke",
+            tokens.issuer,
+            {"reason": "supplier audit withdrawn"},
+        )
+        submit_and_wait(page, "#verify-serial")
+        assert page.locator("#verdict-status").inner_text() == "REVOKED"
+        rows = verdict_rows(page)
+        assert rows["check:revocation"] == "false"
+        assert rows["check:signature"] == "true"
+        assert "supplier audit withdrawn" in page.locator("#verdict-checks").inner_text()
+        page.locator("#certificate-json").fill(json.dumps(certificate))
+        submit_and_wait(page, "#verify-document")
+        assert page.locator("#verdict-line").get_attribute("data-status") == "revoked"
+        # an unknown serial, and one the registry could not hold
+        page.locator("#api-key").fill("")
+        page.locator("#serial").fill("EU27-2026-000000000000")
+        submit_and_wait(page, "#verify-serial")
+        assert page.locator("#verdict-line").get_attribute("data-status") == "not_in_registry"
+        page.locator("#serial").fill("not a serial!")
+        page.locator("#verify-serial").click()
+        page.wait_for_selector("#status.error")
+        assert "field: serial" in page.locator("#status").inner_text()
+        assert page.locator("#verdict").is_hidden()
+        # the page as left: the revoked certificate
+        page.locator("#serial").fill(serial)
+        submit_and_wait(page, "#verify-serial")

@@ -33,10 +33,15 @@ needs_chromium = pytest.mark.skipif(
 
 
 @contextmanager
-def serve(store: Path) -> Iterator[str]:
-    """Run the app under uvicorn on a free loopback port in a thread; yield its base URL."""
+def serve(
+    store: Path, *, registry_url: str | None = None, keys_dir: Path | None = None
+) -> Iterator[str]:
+    """Run the app under uvicorn on a free loopback port in a thread; yield its base URL.
+
+    ``registry_url`` and ``keys_dir``: the compliance registry and the members' keys
+    (as ``friendshore serve --registry URL --keys DIR``)."""
     config = uvicorn.Config(
-        create_app(store_path=store, warm=True),
+        create_app(store_path=store, warm=True, registry_url=registry_url, keys_dir=keys_dir),
         host="127.0.0.1",
         port=0,
         log_level="warning",

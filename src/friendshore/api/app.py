@@ -4,6 +4,8 @@
 the environment only in :meth:`Settings.from_env` and :func:`app_from_env`).
 The routers are listed in :data:`API_ROUTERS`; adding an area is one import and
 one entry there (and, for a dashboard page, one :class:`friendshore.web.Page`).
+The compliance registry (:mod:`friendshore.api.registry`, under
+``/api/v1/compliance``) is opened at start-up and closed at shutdown.
 """
 
 from __future__ import annotations
@@ -16,18 +18,19 @@ from typing import Final
 
 import pydantic
 from fastapi import APIRouter, FastAPI
-from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from friendshore.api import invest, jobs, metrics, scenarios, tariffs, web
+from friendshore.api import invest, jobs, metrics, registry, scenarios, tariffs, web
 from friendshore.api.deps import JSON, SNAPSHOT_HEADER
 from friendshore.api.engine import Engine
 from friendshore.api.errors import install_error_handlers
 from friendshore.api.jobs import JobManager
+from friendshore.compliance.service import ComplianceService
+from friendshore.data import keystore
+from friendshore.data.registry import REGISTRY_ENV, Registry, default_registry_url
 from friendshore.data.store import default_store_path
 from friendshore.model.zone import Zone
-from friendshore.web import static_dir
 
 #: Prefix of every REST endpoint.
 API_PREFIX: Final = "/api/v1"
@@ -37,6 +40,7 @@ API_ROUTERS: Final[tuple[APIRouter, ...]] = (
     scenarios.router,
     tariffs.router,
     invest.router,
+    registry.router,
     jobs.router,
     web.geometry_router,
 )
@@ -67,13 +71,22 @@ class Settings(pydantic.BaseModel):
     zone: Path | None = None
     job_workers: int = pydantic.Field(1, ge=1, le=32)
     warm: bool = True
+    registry: str = pydantic.Field(default_factory=default_registry_url)
+    keys: Path = pydantic.Field(default_factory=keystore.default_keys_dir)
 
     @classmethod
     def from_env(cls) -> Settings:
         """``FRIENDSHORE_STORE``, ``FRIENDSHORE_ZONE``, ``FRIENDSHORE_JOB_WORKERS``,
-        ``FRIENDSHORE_WARM`` (``0`` to assess on the first request, not at start-up)."""
+        ``FRIENDSHORE_WARM`` (``0`` to assess on the first request, not at start-up),
+        ``FRIENDSHORE_REGISTRY`` (the registry's database URL; default: a SQLite file in
+        the user data directory) and ``FRIENDSHORE_KEYS`` (the members' signing keys;
+        default: ``keys/`` in the user data directory), as ``friendshore comply`` reads them."""
         env = os.environ
         values: dict[str, object] = {}
+        if env.get(REGISTRY_ENV):
+            values["registry"] = env[REGISTRY_ENV]
+        if env.get(keystore.KEYS_ENV):
+            values["keys"] = env[keystore.KEYS_ENV]
         if env.get("FRIENDSHORE_STORE"):
             values["store"] = env["FRIENDSHORE_STORE"]
         if env.get("FRIENDSHORE_ZONE"):
@@ -153,6 +166,8 @@ def create_app(
     zone: Zone | None = None,
     job_workers: int = 1,
     warm: bool = False,
+    registry_url: str | None = None,
+    keys_dir: Path | None = None,
     routers: Sequence[APIRouter] = API_ROUTERS,
 ) -> FastAPI:
     """Build the API and dashboard app for the store at ``store_path``.
@@ -167,6 +182,13 @@ def create_app(
         Threads running jobs (Monte Carlo) at once.
     warm
         Read the store and compute the assessment at start-up (else on first use).
+    registry_url
+        The compliance registry's database (``sqlite:///FILE`` or ``postgresql+psycopg://…``),
+        opened (and migrated) at start-up and closed at shutdown. ``None``: opened on the
+        first compliance request from ``$FRIENDSHORE_REGISTRY`` or the default SQLite file.
+    keys_dir
+        The members' signing keys (default: ``$FRIENDSHORE_KEYS`` or the user data
+        directory's ``keys/``).
     routers
         The REST routers mounted under ``/api/v1``.
     """
@@ -174,11 +196,21 @@ def create_app(
     manager = JobManager(job_workers)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        if warm:
-            await run_in_threadpool(engine.snapshot)
-        yield
-        manager.shutdown()
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if registry_url is not None:
+            opened = await run_in_threadpool(Registry.open, registry_url)
+            app.state.compliance_service = ComplianceService(opened, keys_dir=keys_dir)
+        try:
+            await run_in_threadpool(web.warm_assets)
+            if warm:
+                await run_in_threadpool(engine.snapshot)
+            yield
+        finally:
+            manager.shutdown()
+            service: ComplianceService | None = getattr(app.state, "compliance_service", None)
+            if service is not None:  # opened here, or on first use
+                service.registry.close()
+                app.state.compliance_service = None
 
     app = FastAPI(
         title="friendshore",
@@ -197,7 +229,6 @@ def create_app(
         api.include_router(router)
     app.include_router(api)
     app.include_router(web.pages_router)
-    app.mount("/static", StaticFiles(directory=static_dir()), name="static")
     app.add_middleware(HotCache, engine=engine)
     app.add_middleware(SecurityHeaders)
     return app
@@ -211,4 +242,6 @@ def app_from_env() -> FastAPI:
         zone=Zone.load(settings.zone) if settings.zone else None,
         job_workers=settings.job_workers,
         warm=settings.warm,
+        registry_url=settings.registry,
+        keys_dir=settings.keys,
     )

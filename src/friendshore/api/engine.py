@@ -11,16 +11,11 @@ and served as bytes.
 from __future__ import annotations
 
 import json
-import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Final
-
-import numpy as np
-import pandas as pd
 
 from friendshore._core.errors import StoreError
 from friendshore.data.countries import read_countries
@@ -30,28 +25,6 @@ from friendshore.model.zone import Zone
 
 #: Most cached responses per snapshot (query variants); the cache is cleared beyond it.
 CACHE_LIMIT: Final = 2048
-
-
-def plain(value: Any) -> Any:
-    """Return ``value`` as a JSON-ready Python object (NaN, NA and NaT → ``None``)."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, float):
-        return None if math.isnan(value) else value
-    if isinstance(value, np.generic):
-        return plain(value.item())
-    if isinstance(value, (datetime, date, pd.Timestamp)):
-        return value.isoformat()
-    return value
-
-
-def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Return ``frame`` as JSON-ready records (column names as keys, missing → ``None``)."""
-    cols = [str(c) for c in frame.columns]
-    return [
-        {c: plain(v) for c, v in zip(cols, row, strict=True)}
-        for row in frame.itertuples(index=False, name=None)
-    ]
 
 
 def dumps(payload: Any) -> bytes:

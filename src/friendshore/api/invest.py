@@ -18,8 +18,9 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from friendshore._core.records import frame_records
 from friendshore.api.deps import EngineDep, json_bytes
-from friendshore.api.engine import Engine, dumps, frame_records
+from friendshore.api.engine import Engine, dumps
 from friendshore.api.errors import ErrorBody, FieldError, NotFoundError, at_field
 from friendshore.api.jobs import JobInfo, Jobs
 from friendshore.invest.pipeline import Pipeline, Project, load_pipeline, pipeline_ids

@@ -13,9 +13,10 @@ import pandas as pd
 from fastapi import APIRouter, Query, Response
 from starlette.concurrency import run_in_threadpool
 
+from friendshore._core.records import frame_records
 from friendshore._core.types import Stage
 from friendshore.api.deps import SnapshotDep, json_bytes
-from friendshore.api.engine import Snapshot, frame_records
+from friendshore.api.engine import Snapshot
 from friendshore.api.errors import ErrorBody, FieldError, NotFoundError, at_field
 from friendshore.api.schemas import (
     AssessmentOut,

@@ -15,8 +15,9 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from friendshore._core.records import frame_records
 from friendshore.api.deps import EngineDep, SnapshotDep, json_bytes
-from friendshore.api.engine import dumps, frame_records
+from friendshore.api.engine import dumps
 from friendshore.api.errors import ErrorBody, NotFoundError
 from friendshore.api.jobs import JobInfo, Jobs
 from friendshore.api.schemas import ScenarioRunOut, ScenarioSummary

@@ -22,8 +22,9 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from friendshore._core.errors import ValidationError
+from friendshore._core.records import frame_records
 from friendshore.api.deps import EngineDep, json_bytes
-from friendshore.api.engine import Engine, dumps, frame_records, store_fingerprint
+from friendshore.api.engine import Engine, dumps, store_fingerprint
 from friendshore.api.errors import ErrorBody, FieldError, NotFoundError, at_field
 from friendshore.api.jobs import JobInfo, Jobs
 from friendshore.data.gravity_files import gravity_sample_path, read_gravity_data

@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from friendshore._core.errors import InputError
+from friendshore._core.records import plain
 from friendshore.metrics.concentration import concentration, country_shares
 from friendshore.metrics.dependence import (
     ZONE,
@@ -296,16 +296,6 @@ def assess(
     )
 
 
-def _plain(value: Any) -> Any:
-    if value is None or value is pd.NA:
-        return None
-    if isinstance(value, (float, np.floating)):
-        return None if np.isnan(value) else float(value)
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    return value
-
-
 def summary_records(result: Assessment) -> list[dict[str, Any]]:
     """The JSON output of ``friendshore assess``: one record per mineral × stage × product.
 
@@ -330,7 +320,7 @@ def summary_records(result: Assessment) -> list[dict[str, Any]]:
     members = members.assign(_order=members["member"].map(order)).sort_values("_order")
     by_key = {
         key: [
-            {k: _plain(v) for k, v in zip(member_keys, row, strict=True)}
+            {k: plain(v) for k, v in zip(member_keys, row, strict=True)}
             for row in group[member_keys].itertuples(index=False, name=None)
         ]
         for key, group in members.groupby(["mineral", "stage", "year"])
@@ -339,13 +329,13 @@ def summary_records(result: Assessment) -> list[dict[str, Any]]:
     for raw in result.summary.to_dict("records"):
         rec = {str(k): v for k, v in raw.items()}
         coverage = {
-            "production_share_known": _plain(rec.pop("coverage")),
-            "countries": _plain(rec.pop("n_countries")),
-            "withheld": _plain(rec.pop("n_withheld")),
-            "missing": _plain(rec.pop("n_missing")),
-            "trade_content_coverage": _plain(rec.pop("trade_content_coverage")),
+            "production_share_known": plain(rec.pop("coverage")),
+            "countries": plain(rec.pop("n_countries")),
+            "withheld": plain(rec.pop("n_withheld")),
+            "missing": plain(rec.pop("n_missing")),
+            "trade_content_coverage": plain(rec.pop("trade_content_coverage")),
         }
-        record = {k: _plain(v) for k, v in rec.items()}
+        record = {k: plain(v) for k, v in rec.items()}
         record["product"] = record["product"] or None
         record["coverage"] = coverage
         # Every member is listed; its figures are null where there is no trade data.

@@ -25,27 +25,39 @@ window.PlotlyGeoAssets.topojson.world_110m = {
     .map((k) => [k, { type: "GeometryCollection", geometries: [] }])),
 };
 
-// plotly.js (bundled with the plotly Python package, served by this app) loads in
-// parallel with the page's API calls; charts wait for it, tables and cards do not.
+// plotly.js (bundled with the plotly Python package, served by this app, 4.5 MB) is
+// fetched in parallel with the page's API calls (the layout's <link rel=preload>) but
+// run only when the first chart is drawn, after the page's numbers (tables, cards) are
+// on screen: parsing it takes the main thread for most of a second.
 let plotlyPromise = null;
+const nextFrame = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
 export function loadPlotly() {
   if (window.Plotly) return Promise.resolve(window.Plotly);
   if (!plotlyPromise) {
-    plotlyPromise = new Promise((resolve, reject) => {
+    plotlyPromise = nextFrame().then(() => new Promise((resolve, reject) => {
+      const preload = document.getElementById("plotly-js");
       const script = document.createElement("script");
-      script.src = "/vendor/plotly.min.js";
-      script.async = true;
+      script.src = preload ? preload.href : "/vendor/plotly.min.js";
       script.onload = () => {
         document.body.dataset.plotlyMs = String(Math.round(performance.now()));
         resolve(window.Plotly);
       };
       script.onerror = () => reject(new Error("plotly.js did not load"));
       document.head.append(script);
-    });
+    }));
   }
   return plotlyPromise;
 }
-loadPlotly();
+
+// Milliseconds since navigation began when the page's numbers were first on screen
+// (the frame after they entered the page), before any chart: `data-numbers-ms`.
+export function numbersShown() {
+  if (document.body.dataset.numbersMs) return;
+  document.body.dataset.numbersMs = "pending";
+  nextFrame().then(() => {
+    document.body.dataset.numbersMs = String(Math.round(performance.now()));
+  });
+}
 
 export class ApiError extends Error {
   constructor(status, detail, field) {
@@ -120,6 +132,7 @@ export function fail(err) {
 
 export function ready() {
   // milliseconds since navigation began: the page's first render, API calls included
+  numbersShown();
   document.body.dataset.readyMs = String(Math.round(performance.now()));
   document.body.dataset.ready = "1";
 }

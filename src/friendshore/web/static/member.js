@@ -1,7 +1,7 @@
 // Member: one member's dependence profile (import reliance, China's share of its
 // imports, intra-zone sourcing, import concentration), latest year and trend.
 import {
-  api, chart, el, fail, memberLabel, mineralLabel, narrow, num, param, pct, ready, setParam, shorten,
+  api, chart, el, fail, memberLabel, mineralLabel, narrow, num, numbersShown, param, pct, ready, setParam, shorten,
   status, table, usd,
   SERIES,
 } from "./common.js";
@@ -50,7 +50,8 @@ async function render(member) {
     const r = heat.find((x) => mineralLabel(state.minerals, x.mineral) === name && x.stage === s);
     return r ? r.china_import_share : null;
   }));
-  await chart(document.getElementById("heatmap"), {
+  // the charts wait for plotly.js; the cards and the table do not wait for the charts
+  const heatmap = chart(document.getElementById("heatmap"), {
     id: "member-heatmap",
     title: `${member}: China's share of imports (value), latest year`,
     traces: [{ type: "heatmap", x: stages, y: rowsLabel, z, colorscale: "Cividis", zmin: 0, zmax: 1,
@@ -75,10 +76,11 @@ async function render(member) {
   ], latest, { caption: `${label}: dependence by mineral and stage (latest year with trade)`, id: "profile-table" }),
   el("div", { class: "tools" }, el("button", { type: "button", onclick: () => import("./common.js").then((c) =>
     c.download(`dependence-${member}.csv`, c.toCsv(latest))) }, "Download data (CSV)")));
+  numbersShown();
 
   const picks = latest.slice(0, TREND_LINES);
   const trend = profile.rows.filter((r) => picks.some((p) => p.mineral === r.mineral && p.stage === r.stage));
-  await chart(document.getElementById("trend"), {
+  const trendChart = chart(document.getElementById("trend"), {
     id: "member-trend",
     title: narrow() ? `${member}: China's share of imports by year`
       : `${member}: China's share of imports (value) by year, ${picks.length} most China-dependent mineral stages`,
@@ -94,6 +96,7 @@ async function render(member) {
     csv: { filename: `china-import-trend-${member}.csv`, rows: trend,
       columns: ["member", "mineral", "stage", "year", "china_import_share", "imports_value_usd"] },
   });
+  await Promise.all([heatmap, trendChart]);
   status("");
 }
 

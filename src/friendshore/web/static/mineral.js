@@ -1,7 +1,7 @@
 // Mineral: production and reserves by country and stage, trend, trade flows into
 // members (Sankey), and the source of every figure.
 import {
-  api, chart, el, fail, narrow, num, param, pct, ready, setParam, shorten, sourceLine, status, table,
+  api, chart, el, fail, narrow, num, numbersShown, param, pct, ready, setParam, shorten, sourceLine, status, table,
   tonnes, usd,
   CHINA_COLOUR, SERIES, STAGE_COLOURS, ZONE_COLOUR,
 } from "./common.js";
@@ -126,6 +126,7 @@ async function render(mineral) {
     { key: "zone_self_sufficiency", label: "Zone self-sufficiency", num: true, format: (v) => pct(v, 0) },
   ], records, { caption: `${detail.name}: the assessment by stage`, id: "summary-table" })
     : el("p", { class: "note", text: "No production series for this mineral." }));
+  numbersShown();  // the assessment's figures are on screen; the charts follow
 
   const prod = document.getElementById("production");
   prod.replaceChildren();

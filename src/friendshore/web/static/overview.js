@@ -1,6 +1,6 @@
 // Overview: the zone vs China at a glance (ranked exposure, cards, world map).
 import {
-  api, chart, el, fail, mineralLabel, narrow, pct, ready, shorten, status, table, tonnes,
+  api, chart, el, fail, mineralLabel, narrow, numbersShown, pct, ready, shorten, status, table, tonnes,
   CHINA_COLOUR, ZONE_COLOUR,
 } from "./common.js";
 
@@ -65,9 +65,9 @@ async function drawMap(option, minerals, zone, geometry) {
 }
 
 async function main() {
-  const [zone, minerals, assessment, geometry] = await Promise.all([
-    api("/zone"), api("/minerals"), api("/assessment"), api("/geometry/world"),
-  ]);
+  // the map's geometry (0.5 MB) loads in parallel; the numbers do not wait for it
+  const geometryPromise = api("/geometry/world");
+  const [zone, minerals, assessment] = await Promise.all([api("/zone"), api("/minerals"), api("/assessment")]);
   document.body.dataset.dataMs = String(Math.round(performance.now()));
   document.getElementById("zone-line").textContent =
     `${zone.name}: members ${zone.members.map((m) => m.member).join(", ")}; rival tracked: ` +
@@ -98,6 +98,8 @@ async function main() {
     { key: "zone_self_sufficiency", label: "Zone self-sufficiency", num: true, format: (v) => pct(v, 0) },
   ], top, { caption: `Top ${TOP} critical mineral stages by China's share of world output`, id: "exposed" }));
 
+  numbersShown();
+
   const labels = top.map((r) => (narrow()
     ? `${shorten(mineralLabel(minerals, r.mineral), 14)} (${r.stage.slice(0, 4)}.)`
     : label(r, minerals))).reverse();
@@ -123,6 +125,7 @@ async function main() {
   const options = ranked.filter((r, i, all) => all.findIndex((x) => x.mineral === r.mineral && x.stage === r.stage) === i);
   for (const r of options) select.append(el("option", { value: `${r.mineral}|${r.stage}`, text: `${mineralLabel(minerals, r.mineral)}, ${r.stage}` }));
   select.value = `${top[0].mineral}|${top[0].stage}`;
+  const geometry = await geometryPromise;
   select.addEventListener("change", () => drawMap(select.value, minerals, zone, geometry).catch(fail));
   // both charts wait for plotly.js; the cards and the table are already shown
   await Promise.all([exposure, drawMap(select.value, minerals, zone, geometry)]);

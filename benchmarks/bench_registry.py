@@ -112,21 +112,20 @@ def _in_process(func: Callable[[], object], n: int) -> float:
 
 
 def _serve(url: str, keys: Path, workers: int, log: Path) -> tuple[subprocess.Popen[bytes], int]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(2048)
-    port = int(sock.getsockname()[1])
+    # --host/--port, not --fd: uvicorn opens an inherited descriptor as a Unix socket,
+    # so its TCP connections lose TCP_NODELAY and every response waits ~40 ms for the
+    # client's delayed ACK (measured: 728 req/s with p50 44 ms on a no-op endpoint).
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
     env = {**os.environ, "FRIENDSHORE_REGISTRY": url, "FRIENDSHORE_KEYS": str(keys)}
     command = [
         sys.executable, "-m", "uvicorn", "--factory",
         "friendshore.api.registry:registry_app_from_env",
-        "--fd", str(sock.fileno()), "--log-level", "warning", "--no-access-log",
-        "--workers", str(workers),
+        "--host", "127.0.0.1", "--port", str(port), "--backlog", "2048",
+        "--log-level", "warning", "--no-access-log", "--workers", str(workers),
     ]  # fmt: skip
-    proc = subprocess.Popen(
-        command, env=env, pass_fds=[sock.fileno()], stdout=log.open("wb"), stderr=subprocess.STDOUT
-    )
-    sock.close()
+    proc = subprocess.Popen(command, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     for _ in range(600):
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:

@@ -32,6 +32,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -118,6 +120,41 @@ async def load(url: str, clients: int, requests: int) -> tuple[np.ndarray, float
     return np.array(latencies), wall
 
 
+_WRK_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+
+
+def wrk_load(url: str, clients: int, seconds: int = 5) -> tuple[float, float, float] | None:
+    """p50 and p99 latency (ms) and requests/s from ``wrk`` (a C load generator), if installed.
+
+    The Python clients above cost the shared 2 cores as much CPU as the server; ``wrk``
+    (Debian package ``wrk``) measures the server with a load generator that barely does.
+    """
+    exe = shutil.which("wrk")
+    if exe is None:
+        return None
+    out = subprocess.run(
+        [exe, "-t1", f"-c{clients}", f"-d{seconds}s", "--latency", url],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    pct = {
+        m.group(1): float(m.group(2)) * _WRK_UNITS[m.group(3)]
+        for m in re.finditer(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)$", out, re.M)
+    }
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if rps is None or set(pct) != {"50", "99"}:
+        raise RuntimeError(f"cannot read wrk's output:\n{out}")
+    return pct["50"], pct["99"], float(rps.group(1))
+
+
+def _wrk_cells(result: tuple[float, float, float] | None) -> list[str]:
+    if result is None:
+        return ["-", "-", "-"]
+    p50, p99, rps = result
+    return [f"{p50:.1f}", f"{p99:.1f}", f"{rps:,.0f}"]
+
+
 #: A JSON body of the size of /api/v1/zone, for the floor server.
 FLOOR_BODY = b'{"floor":"' + b"x" * 550 + b'"}'
 
@@ -188,6 +225,7 @@ def endpoint_table(base: str, store: Path, args: argparse.Namespace) -> None:
                 f"{1e3 * p50:.1f}",
                 f"{1e3 * p99:.1f}",
                 f"{len(lat) / wall:,.0f}",
+                *_wrk_cells(wrk_load(base + path, args.clients)),
                 f"{1e3 * one:.2f}",
                 f"{1e3 * call:.1f}",
                 f"{one / call:.4f}",
@@ -200,6 +238,7 @@ def endpoint_table(base: str, store: Path, args: argparse.Namespace) -> None:
             load(f"http://127.0.0.1:{floor_port}/", args.clients, args.requests)
         )
         solo, _ = asyncio.run(load(f"http://127.0.0.1:{floor_port}/", 1, 200))
+        floor_wrk = wrk_load(f"http://127.0.0.1:{floor_port}/", args.clients)
     finally:
         floor.terminate()
         floor.wait(timeout=30)
@@ -210,6 +249,7 @@ def endpoint_table(base: str, store: Path, args: argparse.Namespace) -> None:
             f"{1e3 * p50:.1f}",
             f"{1e3 * p99:.1f}",
             f"{len(lat) / wall:,.0f}",
+            *_wrk_cells(floor_wrk),
             f"{1e3 * float(np.median(solo)):.2f}",
             "-",
             "-",
@@ -225,6 +265,9 @@ def endpoint_table(base: str, store: Path, args: argparse.Namespace) -> None:
             "p50 ms",
             "p99 ms",
             "req/s",
+            "wrk p50 ms",
+            "wrk p99 ms",
+            "wrk req/s",
             "1 client ms",
             "library call ms",
             "1 client/call",

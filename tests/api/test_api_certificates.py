@@ -72,6 +72,17 @@ def api(store_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     assert app.state.compliance_service is None
 
 
+def error(response: Any, status: int, field: str | None) -> str:
+    """Assert the app-wide error body: ``detail`` a message string, ``field`` the field at fault."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert isinstance(body["detail"], str), body
+    assert "field" in body, body
+    assert body["field"] == field, body
+    detail: str = body["detail"]
+    return detail
+
+
 def issue(api: Api, who: str = "eu", **body: Any) -> Any:
     return api.post("/certificates", {"declaration": cathode(), **body}, who)
 
@@ -125,14 +136,13 @@ def test_issue_verify_revoke(api: Api) -> None:
     assert (posted["status"], posted["serial"], posted["member"]) == ("valid", serial, "EU27")
     # another member's authority may not revoke it; its own may, once
     refused = api.post(f"/certificates/{serial}/revoke", {"reason": "test"}, "us")
-    assert refused.status_code == 403
-    assert "detail" in refused.json()
+    assert error(refused, 403, None) == "issuer USA may not revoke a certificate of EU27"
     reason = {"reason": "supplier audit withdrawn"}
     revoked = api.post(f"/certificates/{serial}/revoke", reason, "eu")
     assert revoked.status_code == 200, revoked.text
     assert revoked.json()["revoked_by"] == "issuer:EU27"
     again = api.post(f"/certificates/{serial}/revoke", {"reason": "twice"}, "eu")
-    assert again.status_code == 409
+    assert error(again, 409, "serial") == f"certificate {serial} is already revoked"
     after = api.get(f"/certificates/{serial}/verify").json()
     assert after["status"] == "revoked"
     assert after["valid"] is False
@@ -155,8 +165,7 @@ def test_unknown_serial(api: Api) -> None:
         api.get("/certificates/NO-SUCH-SERIAL", "auditor"),
         api.post("/certificates/NO-SUCH-SERIAL/revoke", {"reason": "x"}, "eu"),
     ):
-        assert response.status_code == 404
-        assert "NO-SUCH-SERIAL" in response.json()["detail"]
+        assert error(response, 404, "serial") == "no certificate 'NO-SUCH-SERIAL'"
     # the public check answers, and says so
     verdict = api.get("/certificates/NO-SUCH-SERIAL/verify").json()
     assert verdict["status"] == "not_in_registry"
@@ -179,16 +188,30 @@ def test_unknown_serial(api: Api) -> None:
 )
 def test_bad_bodies_name_the_field(api: Api, path: str, body: Any, field: str) -> None:
     response = api.post(path, body, "eu")
-    assert response.status_code == 422, response.text
-    error = response.json()
-    assert error["field"] == field
-    assert field in error["detail"]
+    assert field in error(response, 422, field)
 
 
 def test_bad_serial_in_the_path_names_the_field(api: Api) -> None:
     response = api.get("/certificates/bad%20serial!/verify")
-    assert response.status_code == 422
-    assert response.json()["field"] == "serial"
+    assert "should match pattern" in error(response, 422, "serial")
+
+
+def test_refusals_in_the_main_app(api: Api) -> None:
+    no_token = api.get("/certificates")
+    assert no_token.json() == {
+        "detail": "this endpoint needs a bearer token (Authorization: Bearer …)",
+        "field": None,
+    }
+    assert error(no_token, 401, None)
+    assert no_token.headers["www-authenticate"] == "Bearer"
+    assert "needs auditor" in error(api.get("/audit", "eu"), 403, None)
+    # a declaration that does not pass: the message, and the evaluation beside it
+    failing = cathode()
+    failing["lots"][0]["suppliers"][0]["country"] = "CHN"
+    refused = issue(api, declaration=failing)
+    detail = error(refused, 422, "declaration")
+    assert detail.startswith("the declaration does not pass: zone-feoc/")
+    assert refused.json()["evaluation"]["status"] == "fail"
 
 
 def test_settings_read_the_registry_and_keys_from_the_environment(

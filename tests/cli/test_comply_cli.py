@@ -142,6 +142,34 @@ def test_audit_verify_fails_on_a_tampered_log(env: Path) -> None:
     assert json.loads(out)["first_bad_seq"] == 3
 
 
+def test_audit_verify_expect_head_catches_entries_removed_from_the_end(env: Path) -> None:
+    run("keygen", "--member", "EU27")
+    assert run("issue", CATHODE, "--member", "EU27", "--date", "2025-03-01")[0] == 0
+    code, out, _ = run("audit", "verify", "--format", "json")
+    assert code == 0
+    recorded = json.loads(out)
+    assert recorded["entries"] == 3  # declaration, key registration, issuance
+    code, out, _ = run(
+        "audit", "verify", "--expect-head", recorded["head_hash"], "--format", "json"
+    )
+    assert code == 0
+    assert json.loads(out)["expected_head_seq"] == 3
+    with closing(sqlite3.connect(env / "registry.sqlite")) as conn, conn:
+        conn.execute("DELETE FROM audit_log WHERE seq = 3")
+    # the chain alone cannot tell that its last entry is gone; the recorded head can
+    assert run("audit", "verify", "--format", "json")[0] == 0
+    code, out, _ = run(
+        "audit", "verify", "--expect-head", recorded["head_hash"], "--format", "json"
+    )
+    assert code == 1
+    check = json.loads(out)
+    assert (check["ok"], check["entries"]) == (False, 2)
+    assert "is not the hash of any entry" in check["message"]
+    code, _, err = run("audit", "verify", "--expect-head", "not-a-hash")
+    assert code == 2
+    assert "64 lowercase hex digits" in err
+
+
 def test_failing_declaration_is_not_issued(env: Path) -> None:
     run("keygen", "--member", "EU27")
     code, _, err = run("issue", MAGNET, "--member", "EU27", "--date", "2025-06-15")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import stat
@@ -94,6 +95,100 @@ def test_audit_chain_detects_tampering(registry: Registry, statement: str, bad_s
         check = tx.verify_audit_chain()
     assert not check.ok
     assert check.first_bad_seq == bad_seq
+
+
+def _entry_hash(prev_hash: str, seq: int, actor: str, details: dict[str, int]) -> str:
+    """An entry's hash by the documented formula (as a forger with database access would)."""
+    body = {"seq": seq, "at": "t", "actor": actor, "action": "x", "subject": "s"}
+    text = json.dumps({**body, "details": details}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256((prev_hash + text).encode("utf-8")).hexdigest()
+
+
+def _chain_of_three(registry: Registry) -> list[str]:
+    """Append entries 1-3 (details n = 0, 1, 2); return their hashes."""
+    with registry.write() as tx:
+        return [
+            tx.append_audit(actor="a", action="x", subject="s", details={"n": n}, at="t").hash
+            for n in range(3)
+        ]
+
+
+@pytest.mark.parametrize(("rehashed", "bad_seq"), [(False, 2), (True, 3)])
+def test_audit_chain_detects_an_inserted_entry(
+    registry: Registry, rehashed: bool, bad_seq: int
+) -> None:
+    hashes = _chain_of_three(registry)
+    assert hashes[0] == _entry_hash("0" * 64, 1, "a", {"n": 0})  # the formula is the documented one
+    forged = _entry_hash(hashes[0], 2, "mallory", {}) if rehashed else "f" * 64
+    with registry.engine.begin() as conn:
+        # make room at seq 2 (in two steps: seq is unique), then insert a forged entry there
+        conn.execute(sa.text("UPDATE audit_log SET seq = seq + 100 WHERE seq >= 2"))
+        conn.execute(sa.text("UPDATE audit_log SET seq = seq - 99 WHERE seq >= 100"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO audit_log (seq, at, actor, action, subject, details, prev_hash, hash)"
+                " VALUES (2, 't', 'mallory', 'x', 's', '{}', :prev, :hash)"
+            ),
+            {"prev": hashes[0], "hash": forged},
+        )
+    with registry.read() as tx:
+        check = tx.verify_audit_chain()
+    assert not check.ok
+    assert check.entries == bad_seq - 1
+    # an entry with a wrong hash is named itself; one whose hash the forger recomputed
+    # breaks the link of the entry after it (which still points at entry 1)
+    assert check.first_bad_seq == bad_seq
+    reason = "prev_hash does not match" if rehashed else "content does not match its hash"
+    assert check.message == f"entry {bad_seq}: {reason}"
+
+
+def test_entries_removed_from_the_end_need_the_recorded_head(registry: Registry) -> None:
+    hashes = _chain_of_three(registry)
+    with registry.read() as tx:
+        recorded = tx.verify_audit_chain()
+    assert recorded.head_hash == hashes[2]
+    with registry.write() as tx:  # the log grows: the recorded head stays in the chain
+        tx.append_audit(actor="a", action="x", subject="s", details={"n": 3}, at="t")
+    with registry.read() as tx:
+        grown = tx.verify_audit_chain(expect_head=recorded.head_hash)
+    assert (grown.ok, grown.entries, grown.expected_head_seq) == (True, 4, 3)
+    with registry.engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM audit_log WHERE seq >= 3"))
+    with registry.read() as tx:
+        # the chain alone cannot tell: what is left is an intact chain of two entries
+        assert tx.verify_audit_chain().ok
+        anchored = tx.verify_audit_chain(expect_head=recorded.head_hash)
+    assert not anchored.ok
+    assert anchored.entries == 2
+    assert anchored.head_hash == hashes[1]
+    assert anchored.expected_head_seq is None
+    assert f"expected head {hashes[2]} is not the hash of any entry" in anchored.message
+
+
+def test_a_rewritten_chain_is_caught_by_the_recorded_head(registry: Registry) -> None:
+    hashes = _chain_of_three(registry)
+    # a forger edits entry 2 and recomputes every hash after it: the chain verifies
+    rewritten = [hashes[0]]
+    for seq, n in ((2, 99), (3, 2)):
+        rewritten.append(_entry_hash(rewritten[-1], seq, "a", {"n": n}))
+    with registry.engine.begin() as conn:
+        for seq in (2, 3):
+            conn.execute(
+                sa.text(
+                    "UPDATE audit_log SET details = :d, prev_hash = :p, hash = :h WHERE seq = :s"
+                ),
+                {
+                    "d": '{"n":99}' if seq == 2 else '{"n":2}',
+                    "p": rewritten[seq - 2],
+                    "h": rewritten[seq - 1],
+                    "s": seq,
+                },
+            )
+    with registry.read() as tx:
+        assert tx.verify_audit_chain().ok
+        anchored = tx.verify_audit_chain(expect_head=hashes[2])
+    assert not anchored.ok
+    assert anchored.head_hash == rewritten[2]
 
 
 def test_concurrent_writers_keep_one_gapless_chain(registry: Registry) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +25,9 @@ from friendshore.data.compliance_files import declarations_dir
 
 BASE = "/api/v1/compliance"
 JSON = {"Content-Type": "application/json"}
+# A hang guard, not a speed assertion: a broken server fails the test after this long
+# instead of hanging the suite (25 issuances take a few seconds here).
+HANG_GUARD_S = 120.0
 
 
 def _body(**extra: Any) -> dict[str, Any]:
@@ -140,20 +144,31 @@ def test_sigkill_under_load_loses_no_acknowledged_certificate(
                     with lock:
                         acknowledged.append(response.json()["serial"])
 
-    threads = [threading.Thread(target=load) for _ in range(8)]
+    def count() -> int:
+        with lock:
+            return len(acknowledged)
+
+    threads = [threading.Thread(target=load, daemon=True) for _ in range(8)]
     for t in threads:
         t.start()
-    while True:
-        with lock:
-            if len(acknowledged) >= 25:
-                break
+    deadline = time.monotonic() + HANG_GUARD_S
+    while count() < 25:
+        alive = any(t.is_alive() for t in threads)
+        if not alive or time.monotonic() > deadline:
+            stop.set()
+            for t in threads:
+                t.join(timeout=60)
+            why = "every load thread stopped" if not alive else f"{HANG_GUARD_S:.0f} s passed"
+            pytest.fail(f"{why} with {count()} of 25 issuances acknowledged: see {srv.log_path}")
         stop.wait(0.01)
     srv.kill()
     stop.set()
     # requests queued in the listening socket's backlog are served by the restarted server
     srv.start()
     for t in threads:
-        t.join()
+        t.join(timeout=HANG_GUARD_S)
+    stuck = sum(t.is_alive() for t in threads)
+    assert stuck == 0, f"{stuck} load threads still waiting {HANG_GUARD_S:.0f} s after the restart"
     with httpx.Client(base_url=srv.url, timeout=60) as client:
         for serial in acknowledged:
             verdict = client.get(f"{BASE}/certificates/{serial}/verify").json()

@@ -6,10 +6,15 @@ comply token``; the registry stores only its SHA-256). Roles: ``applicant`` (its
 own declarations and certificates), ``issuer`` (issue and revoke for its member
 only), ``auditor`` (read everything, audit log), and anyone without a token
 (``public``: verify certificates, list rule packs). A missing or unknown token on a
-protected endpoint is a 401, a role that may not act a 403; both have a JSON body
-``{"detail": "…"}``. Issuance takes an ``Idempotency-Key`` header: a retried
-request with the same key and body returns the first certificate (200 instead of
-201, header ``Idempotent-Replayed: true``); the same key with another body is a 422.
+protected endpoint is a 401, a role that may not act a 403. Every error has the
+app-wide JSON body ``{"detail": "<message>", "field": <field at fault or null>}``
+(:mod:`friendshore.api.errors`): ``field`` names the parameter, body field or header
+at fault (``serial``, ``declaration_ref``, ``packs.0``, ``Idempotency-Key``), 404s
+name the id's parameter, 401/403 have ``field: null``; a declaration that does not
+pass keeps its evaluation under ``evaluation``. Issuance takes an ``Idempotency-Key``
+header: a retried request with the same key and body returns the first certificate
+(200 instead of 201, header ``Idempotent-Replayed: true``); the same key with another
+body is a 422.
 
 The service comes from ``app.state.compliance_service``; if the app has none, one
 is opened on first use from ``$FRIENDSHORE_REGISTRY`` and ``$FRIENDSHORE_KEYS``.
@@ -21,7 +26,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import date
 from pathlib import Path
@@ -30,11 +35,15 @@ from typing import Annotated, Any, Final, NoReturn, TypeVar
 import pydantic
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response
 from fastapi import Path as PathParam
-from fastapi.exceptions import HTTPException
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from friendshore._core.errors import FriendshoreError, InputError
+from friendshore._core.errors import DataError, FriendshoreError, InputError
+from friendshore.api.errors import install_error_handlers, validation_response
 from friendshore.compliance.declaration import Declaration
 from friendshore.compliance.evaluate import Evaluation
 from friendshore.compliance.rules import list_rule_packs, rule_pack_ids
@@ -47,6 +56,7 @@ from friendshore.compliance.service import (
     NotFoundError,
     NotIssuableError,
     Principal,
+    RequestError,
     Verification,
 )
 from friendshore.data import keystore
@@ -59,12 +69,98 @@ from friendshore.data.registry import (
     default_registry_url,
 )
 
-__all__ = ["API_PREFIX", "create_registry_app", "registry_app_from_env", "router"]
+__all__ = ["API_PREFIX", "ApiError", "create_registry_app", "registry_app_from_env", "router"]
 
 API_PREFIX: Final = "/api/v1"
 _ID = r"^[A-Za-z0-9._:-]{1,64}$"
 
-router = APIRouter(prefix="/compliance", tags=["compliance"])
+
+class ApiError(Exception):
+    """A refusal of the compliance API, sent as ``{"detail", "field", **extra}``.
+
+    Parameters
+    ----------
+    status
+        HTTP status code.
+    detail
+        The message.
+    field
+        The parameter, body field or header at fault, or ``None``.
+    headers
+        Extra response headers (``WWW-Authenticate`` of a 401).
+    extra
+        Further keys of the body (``evaluation`` of a declaration that does not pass).
+    """
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        field: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.field = field
+        self.headers = dict(headers or {})
+        self.extra = dict(extra or {})
+
+    def response(self) -> JSONResponse:
+        """Return the JSON response of this refusal."""
+        body = {"detail": self.detail, "field": self.field, **self.extra}
+        return JSONResponse(body, status_code=self.status, headers=self.headers or None)
+
+
+def _invalid(errors: Sequence[Any]) -> JSONResponse:
+    """422 for a request that fails validation, in the app's format with ``field`` always set.
+
+    A body that is not JSON at all has no field (pydantic's location is the character).
+    """
+    errors = [
+        {
+            **e,
+            "loc": ("body",),
+            "msg": f"the body is not valid JSON (at character {e['loc'][-1]})",
+        }
+        if e.get("type") == "json_invalid"
+        else e
+        for e in errors
+    ]
+    response = validation_response(errors)
+    body = json.loads(bytes(response.body))
+    body.setdefault("field", None)
+    return JSONResponse(body, status_code=422)
+
+
+class _ComplianceRoute(APIRoute):
+    """A route that answers every refusal as JSON in the app's error format.
+
+    :class:`ApiError`, a request that fails validation and a body FastAPI cannot read
+    are handled here rather than by app-level handlers, so the router answers the same in
+    any app that includes it (the main app, the standalone registry, the fuzzing app).
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except ApiError as exc:
+                return exc.response()
+            except RequestValidationError as exc:
+                return _invalid(list(exc.errors()))
+            except StarletteHTTPException as exc:  # FastAPI's own: a body it cannot read
+                refusal = ApiError(exc.status_code, str(exc.detail), headers=exc.headers)
+                return refusal.response()
+
+        return route
+
+
+router = APIRouter(prefix="/compliance", tags=["compliance"], route_class=_ComplianceRoute)
 _bearer = HTTPBearer(auto_error=False, description="API key from `friendshore comply token`.")
 _lazy_lock = threading.Lock()
 
@@ -184,6 +280,9 @@ class AuditCheckOut(pydantic.BaseModel):
     head_hash: str
     first_bad_seq: int | None
     message: str
+    expected_head_seq: int | None = pydantic.Field(
+        None, description="The entry whose hash is `expect_head`, if given and found."
+    )
 
 
 class PackOut(pydantic.BaseModel):
@@ -200,14 +299,28 @@ class PackOut(pydantic.BaseModel):
 
 
 class ErrorOut(pydantic.BaseModel):
-    """Every refusal: a message."""
+    """Every refusal: a message and the field at fault (``null`` when none is)."""
 
-    detail: Any
+    detail: str
+    field: str | None
+    errors: list[dict[str, Any]] | None = pydantic.Field(
+        None, description="Every validation failure (422 of a malformed request only)."
+    )
+
+
+class NotIssuedOut(ErrorOut):
+    """A refused issuance: a 422 for a declaration that does not pass carries its evaluation."""
+
+    evaluation: Evaluation | None = None
 
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "No or unknown bearer token."},
     403: {"model": ErrorOut, "description": "The role may not do this."},
+    422: {"model": ErrorOut, "description": "Invalid request; `field` names what is at fault."},
+}
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorOut, "description": "No such id; `field` names its parameter."}
 }
 
 
@@ -232,7 +345,7 @@ ServiceDep = Annotated[ComplianceService, Depends(_service)]
 
 
 def _unauthorized(message: str) -> NoReturn:
-    raise HTTPException(401, detail=message, headers={"WWW-Authenticate": "Bearer"})
+    raise ApiError(401, message, headers={"WWW-Authenticate": "Bearer"})
 
 
 async def _caller(
@@ -258,25 +371,40 @@ async def _authenticated(principal: Annotated[Principal, Depends(_caller)]) -> P
 CallerDep = Annotated[Principal, Depends(_authenticated)]
 
 
-async def _call(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run a blocking service call in a worker thread; map its errors to HTTP."""
+def _refusal(exc: FriendshoreError, *, at: Mapping[str, str] | None = None) -> ApiError:
+    """Map a service error to its HTTP refusal; ``at`` renames service fields to request ones."""
+    field = getattr(exc, "field", None) if isinstance(exc, RequestError | DataError) else None
+    if field is not None and at:
+        field = at.get(field, field)
+    message = exc.message if isinstance(exc, RequestError | DataError) else str(exc)
+    if isinstance(exc, AccessDeniedError):
+        return ApiError(403, message)
+    if isinstance(exc, NotFoundError):
+        return ApiError(404, message, field=field)
+    if isinstance(exc, IdempotencyMismatchError):
+        return ApiError(422, message, field=field)
+    if isinstance(exc, ConflictError):
+        return ApiError(409, message, field=field)
+    if isinstance(exc, NotIssuableError):
+        evaluation = exc.evaluation.model_dump(mode="json")
+        return ApiError(422, message, field=field, extra={"evaluation": evaluation})
+    if isinstance(exc, InputError):
+        return ApiError(422, message, field=field)
+    return ApiError(503, message)
+
+
+async def _call(
+    func: Callable[..., T], *args: Any, at: Mapping[str, str] | None = None, **kwargs: Any
+) -> T:
+    """Run a blocking service call in a worker thread; map its errors to HTTP refusals.
+
+    ``at`` maps a service error's field to the request's name for it (the path
+    parameter ``ref`` of ``GET /declarations/{ref}`` is the service's ``declaration_ref``).
+    """
     try:
         return await run_in_threadpool(func, *args, **kwargs)
-    except AccessDeniedError as exc:
-        raise HTTPException(403, detail=str(exc)) from None
-    except NotFoundError as exc:
-        raise HTTPException(404, detail=str(exc)) from None
-    except IdempotencyMismatchError as exc:
-        raise HTTPException(422, detail=str(exc)) from None
-    except ConflictError as exc:
-        raise HTTPException(409, detail=str(exc)) from None
-    except NotIssuableError as exc:
-        detail = {"message": str(exc), "evaluation": exc.evaluation.model_dump(mode="json")}
-        raise HTTPException(422, detail=detail) from None
-    except InputError as exc:
-        raise HTTPException(422, detail=str(exc)) from None
     except FriendshoreError as exc:
-        raise HTTPException(503, detail=str(exc)) from None
+        raise _refusal(exc, at=at) from None
 
 
 def _declaration_out(record: DeclarationRecord) -> DeclarationOut:
@@ -357,11 +485,11 @@ async def list_declarations(
 @router.get(
     "/declarations/{ref}",
     response_model=Declaration,
-    responses={**_ERRORS, 404: {"model": ErrorOut}},
+    responses={**_ERRORS, **_NOT_FOUND},
 )
 async def get_declaration(ref: RefPath, caller: CallerDep, service: ServiceDep) -> Declaration:
     """Return a declaration (applicants: their own only)."""
-    _, declaration = await _call(service.declaration, caller, ref)
+    _, declaration = await _call(service.declaration, caller, ref, at={"declaration_ref": "ref"})
     return declaration
 
 
@@ -369,7 +497,9 @@ async def _resolve(
     body: EvaluateRequest, caller: Principal, service: ComplianceService
 ) -> Declaration:
     if (body.declaration_ref is None) == (body.declaration is None):
-        raise HTTPException(422, detail="give declaration_ref or declaration, not both")
+        raise ApiError(
+            422, "give declaration_ref or declaration, not both", field="declaration_ref"
+        )
     if body.declaration is not None:
         return body.declaration
     assert body.declaration_ref is not None
@@ -380,7 +510,7 @@ async def _resolve(
 @router.post(
     "/evaluations",
     response_model=Evaluation,
-    responses={**_ERRORS, 404: {"model": ErrorOut}, 422: {"model": ErrorOut}},
+    responses={**_ERRORS, **_NOT_FOUND},
 )
 async def evaluate_declaration(
     body: EvaluateRequest, caller: CallerDep, service: ServiceDep
@@ -397,8 +527,12 @@ async def evaluate_declaration(
     responses={
         **_ERRORS,
         200: {"model": CertificateOut, "description": "Replayed (same Idempotency-Key)."},
-        404: {"model": ErrorOut},
-        422: {"model": ErrorOut},
+        **_NOT_FOUND,
+        422: {
+            "model": NotIssuedOut,
+            "description": "Invalid request, a reused Idempotency-Key, or a declaration that "
+            "does not pass (`evaluation` holds its evaluation).",
+        },
     },
 )
 async def issue_certificate(
@@ -418,7 +552,9 @@ async def issue_certificate(
 ) -> Response:
     """Issue a signed certificate of origin for a passing declaration (issuers, own member)."""
     if (body.declaration_ref is None) == (body.declaration is None):
-        raise HTTPException(422, detail="give declaration_ref or declaration, not both")
+        raise ApiError(
+            422, "give declaration_ref or declaration, not both", field="declaration_ref"
+        )
     result = await _call(
         service.issue,
         caller,
@@ -452,7 +588,7 @@ async def list_certificates(
 @router.get(
     "/certificates/{serial}",
     response_model=CertificateOut,
-    responses={**_ERRORS, 404: {"model": ErrorOut}},
+    responses={**_ERRORS, **_NOT_FOUND},
 )
 async def get_certificate(
     serial: SerialPath, caller: CallerDep, service: ServiceDep
@@ -465,7 +601,11 @@ async def get_certificate(
 @router.post(
     "/certificates/{serial}/revoke",
     response_model=RevocationOut,
-    responses={**_ERRORS, 404: {"model": ErrorOut}, 409: {"model": ErrorOut}},
+    responses={
+        **_ERRORS,
+        **_NOT_FOUND,
+        409: {"model": ErrorOut, "description": "Already revoked (`field`: `serial`)."},
+    },
 )
 async def revoke_certificate(
     serial: SerialPath, body: RevokeRequest, caller: CallerDep, service: ServiceDep
@@ -475,7 +615,11 @@ async def revoke_certificate(
     return RevocationOut(**record.__dict__)
 
 
-@router.get("/certificates/{serial}/verify", response_model=Verification)
+@router.get(
+    "/certificates/{serial}/verify",
+    response_model=Verification,
+    responses={422: _ERRORS[422], 503: {"model": ErrorOut, "description": "No registry."}},
+)
 async def verify_serial(serial: SerialPath, service: ServiceDep) -> Response:
     """Verify a registry certificate by serial (public): signature, issuer, dates, revocation."""
     # The hot path: one indexed read and a cached signature check, run on the event
@@ -483,11 +627,11 @@ async def verify_serial(serial: SerialPath, service: ServiceDep) -> Response:
     try:
         result = service.verify_serial(serial)
     except FriendshoreError as exc:
-        raise HTTPException(503, detail=str(exc)) from None
+        raise ApiError(503, str(exc)) from None
     return Response(result.model_dump_json(), media_type="application/json")
 
 
-@router.post("/verify", response_model=Verification)
+@router.post("/verify", response_model=Verification, responses={422: _ERRORS[422]})
 async def verify_document(certificate: dict[str, Any], service: ServiceDep) -> Verification:
     """Verify a certificate document (public): is it exactly what a member signed, and valid?"""
     return await _call(service.verify, certificate)
@@ -506,9 +650,20 @@ async def audit_log(
 
 
 @router.get("/audit/verify", response_model=AuditCheckOut, responses=_ERRORS)
-async def audit_verify(caller: CallerDep, service: ServiceDep) -> AuditCheckOut:
-    """Recompute the audit chain's hashes (auditors)."""
-    check = await _call(service.verify_audit, caller)
+async def audit_verify(
+    caller: CallerDep,
+    service: ServiceDep,
+    expect_head: Annotated[
+        str | None,
+        Query(
+            pattern=r"^[0-9a-f]{64}$",
+            description="A head hash recorded earlier: it must still be in the chain "
+            "(detects entries removed from the end).",
+        ),
+    ] = None,
+) -> AuditCheckOut:
+    """Recompute the audit chain's hashes (auditors); optionally check a recorded head."""
+    check = await _call(service.verify_audit, caller, expect_head=expect_head)
     return AuditCheckOut(**check.__dict__)
 
 
@@ -533,6 +688,7 @@ def create_registry_app(*, registry_url: str, keys_dir: Path) -> FastAPI:
         lifespan=lifespan,
     )
     app.include_router(router, prefix=API_PREFIX)
+    install_error_handlers(app)
 
     @app.get("/healthz", include_in_schema=False)
     async def health() -> dict[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -292,11 +293,27 @@ def list_command(
 @audit_app.command("verify")
 @handle_errors
 def audit_verify_command(
-    registry: RegistryOption = None, fmt: FormatOption = OutputFormat.TABLE
+    expect_head: Annotated[
+        str | None,
+        typer.Option(
+            "--expect-head",
+            help="A head hash recorded earlier (the head_hash of a previous run): exit 1 "
+            "unless it is still the hash of an entry (detects entries removed from the end).",
+            show_default=False,
+        ),
+    ] = None,
+    registry: RegistryOption = None,
+    fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
-    """Recompute the audit log's hash chain; exit 1 at the first entry that breaks it."""
+    """Recompute the audit log's hash chain; exit 1 at the first entry that breaks it.
+
+    Record the printed ``head_hash`` outside the registry and pass it back with
+    ``--expect-head``: the chain alone cannot show that entries were removed from its end.
+    """
+    if expect_head is not None and not re.fullmatch(r"[0-9a-f]{64}", expect_head):
+        raise ValidationError("--expect-head is a SHA-256 hash: 64 lowercase hex digits")
     with _service(registry, None) as service:
-        check = service.verify_audit(Principal(Role.AUDITOR, "cli"))
+        check = service.verify_audit(Principal(Role.AUDITOR, "cli"), expect_head=expect_head)
     if fmt is OutputFormat.JSON:
         emit_json(check.__dict__)
     else:

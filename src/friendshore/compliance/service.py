@@ -68,6 +68,7 @@ __all__ = [
     "NotFoundError",
     "NotIssuableError",
     "Principal",
+    "RequestError",
     "Role",
     "Verification",
 ]
@@ -102,11 +103,28 @@ class AccessDeniedError(FriendshoreError):
     """The principal's role does not allow the operation (HTTP 403)."""
 
 
-class NotFoundError(InputError):
+class RequestError(InputError):
+    """A refused request, naming the request field at fault (``serial``, ``reason``…) if any.
+
+    Parameters
+    ----------
+    message
+        What is wrong.
+    field
+        The request field (parameter, body field or header) at fault, or ``None``.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        self.message = message
+        self.field = field
+        super().__init__(message)
+
+
+class NotFoundError(RequestError):
     """No such declaration or certificate (HTTP 404)."""
 
 
-class ConflictError(InputError):
+class ConflictError(RequestError):
     """An idempotency key reused with another request, or a repeated revocation (HTTP 409/422)."""
 
 
@@ -114,11 +132,11 @@ class IdempotencyMismatchError(ConflictError):
     """An idempotency key reused with a different request (HTTP 422)."""
 
 
-class NotIssuableError(InputError):
-    """The evaluation did not pass: no certificate (HTTP 422)."""
+class NotIssuableError(RequestError):
+    """The evaluation did not pass: no certificate (HTTP 422, with the evaluation)."""
 
-    def __init__(self, message: str, evaluation: Evaluation) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, evaluation: Evaluation, *, field: str | None = None) -> None:
+        super().__init__(message, field=field)
         self.evaluation = evaluation
 
 
@@ -275,7 +293,7 @@ class ComplianceService:
         if cached is None or (
             principal.role is Role.APPLICANT and cached[0].applicant != principal.name
         ):
-            raise NotFoundError(f"no declaration {ref!r}")
+            raise NotFoundError(f"no declaration {ref!r}", field="declaration_ref")
         return cached
 
     def list_declarations(
@@ -342,9 +360,11 @@ class ComplianceService:
         self._require(principal, Role.ISSUER)
         member = principal.name
         if not 1 <= valid_days <= 3660:
-            raise InputError("valid_days must be between 1 and 3660")
+            raise RequestError("valid_days must be between 1 and 3660", field="valid_days")
         if (declaration_ref is None) == (declaration is None):
-            raise InputError("give a declaration reference or a declaration")
+            raise RequestError(
+                "give a declaration reference or a declaration, not both", field="declaration_ref"
+            )
         pack_ids = list(packs or DEFAULT_ISSUE_PACKS)
         request = {
             "declaration_ref": declaration_ref,
@@ -374,7 +394,11 @@ class ComplianceService:
                 if r.status == "fail"
             ]
             why = "; ".join(failed) if failed else "no rule applies on that date"
-            raise NotIssuableError(f"the declaration does not pass: {why}", evaluation)
+            raise NotIssuableError(
+                f"the declaration does not pass: {why}",
+                evaluation,
+                field="declaration_ref" if declaration_ref is not None else "declaration",
+            )
         key = self._signing_key(member)
         did = did_key(key.public_key())
         now = datetime.now(UTC)
@@ -477,7 +501,9 @@ class ComplianceService:
         cert: CertificateRecord | None, found: tuple[str, str], request_hash: str
     ) -> IssueResult:
         if found[0] != request_hash:
-            raise IdempotencyMismatchError("this Idempotency-Key was used for a different request")
+            raise IdempotencyMismatchError(
+                "this Idempotency-Key was used for a different request", field="Idempotency-Key"
+            )
         assert cert is not None  # a foreign key guarantees it
         return IssueResult(
             serial=cert.serial, certificate=json.loads(cert.document), record=cert, replayed=True
@@ -499,18 +525,18 @@ class ComplianceService:
         """
         self._require(principal, Role.ISSUER)
         if not reason.strip():
-            raise InputError("give a reason for the revocation")
+            raise RequestError("give a reason for the revocation", field="reason")
         at = utc_now()
         with self.registry.write() as tx:
             cert = tx.certificate(serial)
             if cert is None:
-                raise NotFoundError(f"no certificate {serial!r}")
+                raise NotFoundError(f"no certificate {serial!r}", field="serial")
             if cert.member != principal.name:
                 raise AccessDeniedError(
                     f"issuer {principal.name} may not revoke a certificate of {cert.member}"
                 )
             if tx.revocation(serial) is not None:
-                raise ConflictError(f"certificate {serial} is already revoked")
+                raise ConflictError(f"certificate {serial} is already revoked", field="serial")
             record = RevocationRecord(
                 serial=serial, revoked_at=at, revoked_by=str(principal), reason=reason
             )
@@ -756,7 +782,7 @@ class ComplianceService:
             or (principal.role is Role.APPLICANT and cert.applicant == principal.name)
         )
         if cert is None or not visible:
-            raise NotFoundError(f"no certificate {serial!r}")
+            raise NotFoundError(f"no certificate {serial!r}", field="serial")
         return cert
 
     def audit_log(
@@ -767,11 +793,12 @@ class ComplianceService:
         with self.registry.read() as tx:
             return tx.audit_entries(after_seq=after_seq, limit=limit)
 
-    def verify_audit(self, principal: Principal) -> AuditCheck:
-        """Recompute the audit chain (auditors only)."""
+    def verify_audit(self, principal: Principal, *, expect_head: str | None = None) -> AuditCheck:
+        """Recompute the audit chain (auditors only); ``expect_head``: a head hash recorded
+        earlier, which must still be in the chain (see ``RegistryTxn.verify_audit_chain``)."""
         self._require(principal, Role.AUDITOR)
         with self.registry.read() as tx:
-            return tx.verify_audit_chain()
+            return tx.verify_audit_chain(expect_head=expect_head)
 
 
 def check_member_key(keys_dir: Path, member: str) -> str:

@@ -262,6 +262,7 @@ class AuditCheck:
     head_hash: str
     first_bad_seq: int | None
     message: str
+    expected_head_seq: int | None = None
 
 
 def _entry_hash(
@@ -513,11 +514,20 @@ class RegistryTxn:
         stmt = select(AuditRow).where(AuditRow.seq > after_seq).order_by(AuditRow.seq).limit(limit)
         return [_audit(r) for r in self._s.scalars(stmt)]
 
-    def verify_audit_chain(self, *, batch: int = 5000) -> AuditCheck:
-        """Recompute every hash of the audit chain; report the first entry that breaks it."""
+    def verify_audit_chain(
+        self, *, batch: int = 5000, expect_head: str | None = None
+    ) -> AuditCheck:
+        """Recompute every hash of the audit chain; report the first entry that breaks it.
+
+        The chain alone cannot show that entries were removed from its end (or that the
+        whole chain was rewritten with recomputed hashes): ``expect_head``, a head hash
+        recorded earlier outside the registry, must still be the hash of an entry of an
+        intact chain (``expected_head_seq`` says which); if it is not, the check fails.
+        """
         prev = GENESIS_HASH
         expected_seq = 1
         count = 0
+        head_seq: int | None = None
         while True:
             rows = self.audit_entries(after_seq=expected_seq - 1, limit=batch)
             if not rows:
@@ -548,9 +558,21 @@ class RegistryTxn:
                         False, count, prev, r.seq, f"entry {r.seq}: content does not match its hash"
                     )
                 prev = r.hash
+                if expect_head is not None and r.hash == expect_head:
+                    head_seq = r.seq
                 expected_seq += 1
                 count += 1
-        return AuditCheck(True, count, prev, None, f"{count} entries, chain intact")
+        if expect_head is not None and head_seq is None:
+            message = (
+                f"{count} entries, chain intact, but the expected head {expect_head} is not "
+                "the hash of any entry: entries were removed from the end, or the chain was "
+                "rewritten"
+            )
+            return AuditCheck(False, count, prev, None, message)
+        message = f"{count} entries, chain intact"
+        if head_seq is not None:
+            message += f"; the expected head is entry {head_seq}"
+        return AuditCheck(True, count, prev, None, message, head_seq)
 
 
 # --- the registry ---------------------------------------------------------------------------

@@ -1,12 +1,15 @@
-"""`friendshore scenario list` and `friendshore scenario show` through the CLI runner."""
+"""`friendshore scenario list`, `show`, and `run`/`montecarlo` with broken files, through the
+CLI runner."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
+from friendshore.cli.main import app as main_app
 from friendshore.cli.scenario import app
 
 runner = CliRunner()
@@ -74,3 +77,94 @@ def test_show_a_bad_file_exits_2_naming_file_line_and_field(tmp_path: Path) -> N
     assert "bad.yaml" in message
     assert "line 7" in message
     assert "shocks[0].country" in message
+
+
+# --- `scenario run` and `scenario montecarlo` with a broken file ---------------------------
+
+#: A scenario file with one export restriction; line 7 is the country, 8 the
+#: minerals, 9 the share (each test breaks one of them).
+SCENARIO = (
+    "id: broken\n"
+    "name: broken\n"
+    "date: 2024-01-01\n"
+    "source: test\n"
+    "shocks:\n"
+    "  - type: export_restriction\n"
+    "    country: {country}\n"
+    "    minerals: [{mineral}]\n"
+    "    share: {share}\n"
+)
+
+
+def run_cli(*args: str) -> tuple[int, str]:
+    """Run ``friendshore ARGS`` (the whole CLI); return the exit code and stderr, one line."""
+    result = runner.invoke(main_app, list(args))
+    return result.exit_code, " ".join(result.stderr.split())
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (
+            {"country": "CHN", "mineral": "graphite", "share": "1.5"},
+            ("line 9, field 'shocks[0].share'", "less than or equal to 1"),
+        ),
+        (
+            {"country": "ATL", "mineral": "graphite", "share": "1"},
+            ("line 7, field 'shocks[0].country'", "unknown country 'ATL'"),
+        ),
+        (
+            {"country": "CHN", "mineral": "unobtainium", "share": "1"},
+            ("line 8, field 'shocks[0].minerals[0]'", "unknown mineral 'unobtainium'"),
+        ),
+    ],
+    ids=["share-1.5", "unknown-country", "unknown-mineral"],
+)
+def test_run_a_broken_file_exits_2_naming_file_line_and_field(
+    tmp_path: Path, store_path: Path, values: dict[str, str], expected: tuple[str, str]
+) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text(SCENARIO.format(**values), encoding="utf-8")
+    code, message = run_cli("scenario", "run", str(path), "--store", str(store_path))
+    assert code == 2
+    where, problem = expected
+    assert f"broken.yaml, {where}:" in message
+    assert problem in message
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        (
+            "p.yaml",
+            "probabilities:\n  CHN: 0.3\n  'CHN:graphite': 1.5\n",
+            ("line 3, field 'probabilities.CHN:graphite'", "probability must be in 0–1, got 1.5"),
+        ),
+        (
+            "p.toml",
+            '"*" = 0.01\nCHN = "high"\n',
+            ("line 2, field 'CHN'", "probability must be a number, got 'high'"),
+        ),
+    ],
+    ids=["yaml-out-of-range", "toml-not-a-number"],
+)
+def test_montecarlo_bad_probabilities_file_names_its_line(
+    tmp_path: Path, store_path: Path, name: str, text: str, expected: tuple[str, str]
+) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    code, message = run_cli(
+        "scenario",
+        "montecarlo",
+        "cn-graphite-2023",
+        "--draws",
+        "10",
+        "--probabilities",
+        str(path),
+        "--store",
+        str(store_path),
+    )
+    assert code == 2
+    where, problem = expected
+    assert f"{name}, {where}:" in message
+    assert problem in message

@@ -25,10 +25,13 @@ from web_helpers import (
     DESKTOP,
     PHONE,
     SCREENSHOTS,
+    box_within,
     cells,
     cli_json,
     needs_chromium,
     number,
+    png_by_keyboard,
+    png_size,
     serve,
     visit,
 )
@@ -165,16 +168,25 @@ def test_overview_shows_the_api_figures(base_url: str, browser: Browser, store_p
         assert page.locator("#card-top .value").inner_text() == f"{100 * china['share']:.0f}%"
         # the map is drawn from the bundled geometry
         assert page.locator("#world-map .choroplethlocation").count() > 150
-        # the chart's data downloads as CSV, the chart itself as PNG (Plotly's modebar)
+        # the chart's data downloads as CSV
         with page.expect_download() as csv_download:
             page.locator("#exposed-chart button.csv").click()
         header = Path(csv_download.value.path()).read_text(encoding="utf-8").splitlines()
         assert header[0].startswith("mineral,stage,product,year,source,china_share")
         assert len(header) == 16
+        # the chart as PNG from the keyboard: Tab from the CSV button to the PNG button, Enter;
+        # the image is this chart at twice its size on screen
+        name, data = png_by_keyboard(page, "exposed-chart")
+        assert name == "zone-exposure.png"
+        size = page.locator("#exposed-plot").evaluate(
+            "gd => [gd._fullLayout.width, gd._fullLayout.height]"
+        )
+        assert png_size(data) == (2 * size[0], 2 * size[1])
+        # and from Plotly's modebar (mouse hover)
         page.locator("#exposed-plot").hover()
         with page.expect_download() as png_download:
             page.locator("#exposed-plot .modebar-btn[data-title='Download plot as a PNG']").click()
-        assert Path(png_download.value.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        png_size(Path(png_download.value.path()).read_bytes())
         # no button sends the chart anywhere (Plotly Cloud)
         assert page.locator(".modebar-btn[data-title='Share chart...']").count() == 0
 
@@ -221,6 +233,13 @@ def test_mineral_page_equals_the_api_and_the_cli(
         # every source is named: the citations list each dataset used
         assert set(cells(page, "citations", "source")) == {c["source"] for c in detail["citations"]}
         assert "USGS MCS (MCS2024)" in page.locator("#production").inner_text()
+        # the trend chart as PNG from the keyboard, at twice its size on screen
+        name, data = png_by_keyboard(page, "trend-production")
+        assert name == "china-share-graphite.png"
+        size = page.locator("#trend-production-chart").evaluate(
+            "gd => [gd._fullLayout.width, gd._fullLayout.height]"
+        )
+        assert png_size(data) == (2 * size[0], 2 * size[1])
 
 
 def test_member_page_equals_the_api_and_the_cli(
@@ -258,8 +277,27 @@ def test_member_page_equals_the_api_and_the_cli(
         assert china[row] == pytest.approx(expected["china_import_share_value"], rel=1e-9)
 
 
+#: The Scenarios page's columns of what recovers a loss, as in the CLI's JSON records.
+ROUTES = (
+    "demand_reduction_t",
+    "recovered_rerouting_t",
+    "recovered_sharing_t",
+    "recovered_stockpile_t",
+)
+
+
+def assert_records_equal(page: Page, expected: list[dict[str, Any]]) -> None:
+    """The Scenarios page's result table equals ``expected`` (the CLI's records) in every
+    figure it shows: the loss, each route's recovery and the shortfall."""
+    for key in ("baseline_t", "lost_t", *ROUTES, "shortfall_t", "shortfall_share"):
+        shown = [number(c) for c in cells(page, "result-records", key)]
+        assert shown == pytest.approx([r[key] for r in expected], rel=1e-9), key
+    estimated = [c == "true" for c in cells(page, "result-records", "estimated")]
+    assert estimated == [r["estimated"] for r in expected]
+
+
 def test_scenarios_page_runs_the_gallium_scenario(
-    base_url: str, browser: Browser, store_path: Path
+    base_url: str, browser: Browser, store_path: Path, tmp_path: Path
 ) -> None:
     url = base_url + "/scenarios"
     with visit(
@@ -281,9 +319,8 @@ def test_scenarios_page_runs_the_gallium_scenario(
         )
         assert cells(page, "result-records", "member") == [r["member"] for r in hit]
         assert cells(page, "result-records", "mineral") == [r["mineral"] for r in hit]
-        for key in ("lost_t", "shortfall_t", "shortfall_share"):
-            shown = [number(c) for c in cells(page, "result-records", key)]
-            assert shown == pytest.approx([r[key] for r in hit], rel=1e-9), key
+        assert all(r["estimated"] for r in hit)  # gallium, germanium: estimated trade
+        assert_records_equal(page, hit)
         assert page.locator("#scenario-result[data-drawn='1']").count() == 1
         # an edited scenario (half the cut) is run as edited
         page.locator("#shock-0-share").fill("50")
@@ -307,6 +344,34 @@ def test_scenarios_page_runs_the_gallium_scenario(
         assert page.locator("#mc-progress").evaluate("bar => bar.value") == 1
         assert "done: 25 draws" in page.locator("#mc-status").inner_text()
         assert page.locator("#mc-table tbody tr").count() > 0
+        # graphite with stockpiles and a demand response, edited as JSON: every route of the
+        # page (demand response, re-routing, sharing, stockpiles) equals the CLI's on the file
+        page.locator("#scenario-select").select_option("cn-graphite-2023")
+        page.wait_for_function(
+            "() => document.querySelector('#scenario-json').value.includes('cn-graphite-2023')"
+        )
+        edited = json.loads(page.locator("#scenario-json").input_value())
+        edited["response"]["stockpiles"] = [
+            {"member": "JPN", "mineral": "graphite", "days": 30},
+            {"member": "USA", "mineral": "graphite", "days": 60, "release": "all"},
+        ]
+        edited["response"]["demand_elasticity"] = -0.1
+        page.locator("#scenario-form details summary").click()
+        page.locator("#scenario-json").fill(json.dumps(edited, indent=2))
+        page.locator("#run").click()
+        page.wait_for_selector("body[data-ready='1']", state="attached", timeout=120_000)
+        assert "China export controls on graphite" in page.locator("#result-line").inner_text()
+        path = tmp_path / "graphite-stockpiles.yaml"
+        path.write_text(json.dumps(edited), encoding="utf-8")
+        cli = cli_json("scenario", "run", str(path), "--store", str(store_path))
+        hit = sorted(
+            (r for r in cli["records"] if r["lost_t"] > 0),
+            key=lambda r: (r["mineral"], r["stage"], r["member"]),
+        )
+        assert cells(page, "result-records", "member") == [r["member"] for r in hit]
+        assert_records_equal(page, hit)
+        for key in ROUTES:  # each route recovers something for some member here
+            assert any(r[key] > 0 for r in hit), key
 
 
 def post(base_url: str, path: str, body: dict[str, Any]) -> Any:
@@ -426,14 +491,136 @@ def test_invest_page_optimises_and_draws_the_frontier(
         assert header.startswith("budget_usd,objective")
 
 
+@dataclass(frozen=True)
+class Phone:
+    """What a page must show at phone width.
+
+    ``run`` (a button or a summary to press) and ``wait`` (a selector) first, where its
+    results come on demand; then its drawn ``charts`` (plot ids), its data tables and key
+    numbers (``shown``) and its main ``controls`` (selectors)."""
+
+    charts: tuple[str, ...]
+    shown: tuple[str, ...]
+    controls: tuple[str, ...]
+    run: str = ""
+    wait: str = ""
+
+
+PHONE_CHECKS = {
+    "/": Phone(
+        run="details:has(#exposed-table) > summary",  # the table is folded under the chart
+        wait="#exposed",
+        charts=("exposed-plot", "world-map"),
+        shown=("#card-majority", "#card-top", "#card-members", "#exposed"),
+        controls=("#map-mineral", "#exposed-chart button.csv", "#exposed-chart button.png"),
+    ),
+    "/mineral?m=graphite": Phone(
+        charts=(
+            "production-mining",
+            "production-processing",
+            "reserves-chart",
+            "trend-production-chart",
+            "trend-imports-chart",
+            "trade-sankey",
+        ),
+        shown=("#summary-table", "#citations"),
+        controls=(
+            "#mineral-select",
+            "#trade-stage",
+            "#trade-year",
+            "#trade-sankey ~ .tools button.csv",
+            "#trade-sankey ~ .tools button.png",
+        ),
+    ),
+    "/member?id=USA": Phone(
+        charts=("member-heatmap", "member-trend"),
+        shown=("#card-over", "#card-imports", "#card-top", "#profile-table"),
+        controls=("#member-select", "#heatmap button.csv", "#heatmap button.png"),
+    ),
+    "/scenarios": Phone(
+        run="#run",
+        wait="#result-records",
+        charts=("scenario-result",),
+        shown=("#result-line", "#result-records", "#result-totals"),
+        controls=(
+            "#scenario-select",
+            "#shock-0-share",
+            "#run",
+            "#result-chart button.png",
+            "#mc-draws",
+            "#mc-run",
+        ),
+    ),
+    "/tariffs": Phone(
+        charts=("smart-members-plot", "smart-minerals-plot"),
+        shown=("#smart-cards .card", "#smart-members", "#smart-minerals"),
+        controls=(
+            "#schedule-select",
+            "#smart-sigma",
+            "#smart-run",
+            "#members-chart button.png",
+            "#ge-data",
+            "#ge-run",
+        ),
+    ),
+    "/invest": Phone(
+        run="#optimize",
+        wait="#invest-chosen",
+        charts=("invest-members-plot", "invest-metrics-plot"),
+        shown=("#opt-cards .card", "#invest-chosen", "#invest-projects"),
+        controls=(
+            "#pipeline-select",
+            "#budget",
+            "#objective",
+            "#optimize",
+            "#metrics-chart button.png",
+            "#frontier-run",
+        ),
+    ),
+    "/certificates": Phone(
+        run="#verify-serial",
+        wait="#verdict-checks",
+        charts=(),
+        shown=("#verdict-line", "#verdict-checks"),
+        controls=(
+            "#serial",
+            "#verify-serial",
+            "#certificate-file",
+            "#certificate-json",
+            "#verify-document",
+        ),
+    ),
+}
+
+
 @pytest.mark.parametrize("path", PAGES)
 def test_every_page_works_at_phone_width(base_url: str, browser: Browser, path: str) -> None:
+    """At 390×844: no horizontal scroll; every chart drawn within the screen's width; the
+    page's tables and key numbers shown; its buttons, selects and fields on screen."""
+    check = PHONE_CHECKS[path]
     name = path.strip("/").split("?")[0] or "overview"
+    width = PHONE["width"]
     with visit(browser, base_url + path, viewport=PHONE, screenshot=f"{name}-390.png") as v:
         page = v.page
-        width = page.evaluate("() => document.documentElement.scrollWidth")
-        assert width <= PHONE["width"]
+        if path == "/certificates":  # a serial the registry does not hold: its verdict
+            page.locator("#serial").fill("EU27-2026-000000000000")
+        if check.run:
+            page.locator(check.run).click()
+            page.wait_for_selector(check.wait, timeout=120_000)
+            page.wait_for_selector("body[data-ready='1']", state="attached", timeout=120_000)
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= width
         assert page.locator("nav a").count() == len(NAV)
+        for chart_id in check.charts:
+            assert page.locator(f"#{chart_id}[data-drawn='1']").count() == 1, chart_id
+            box_within(page, f"#{chart_id}", width)
+            svg = box_within(page, f"#{chart_id} .main-svg", width)
+            assert svg["height"] > 100, chart_id  # drawn, not collapsed
+        for selector in check.shown:
+            box_within(page, selector, width)
+            if page.locator(selector).first.evaluate("el => el.tagName") == "TABLE":
+                assert page.locator(f"{selector} tbody tr").count() > 0, selector
+        for selector in check.controls:
+            box_within(page, selector, width)
 
 
 def cathode() -> dict[str, Any]:

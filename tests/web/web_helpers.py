@@ -50,10 +50,16 @@ def serve(
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    while not server.started:
+    # a hang guard, not a speed check: a server that never starts fails the test
+    for _ in range(2400):  # 120 s
+        if server.started:
+            break
         if not thread.is_alive():
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.05)
+    else:
+        server.should_exit = True
+        raise RuntimeError("uvicorn did not start within 120 s")
     port = server.servers[0].sockets[0].getsockname()[1]
     try:
         yield f"http://127.0.0.1:{port}"
@@ -132,3 +138,45 @@ def cells(page: Page, table_id: str, key: str) -> list[str]:
 def number(text: str) -> float | None:
     """A cell's raw value as a float (``None`` where empty)."""
     return float(text) if text else None
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """Width and height (pixels) of a PNG from its IHDR chunk; asserts the PNG signature."""
+    assert data[:8] == PNG_SIGNATURE
+    assert data[12:16] == b"IHDR"
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def png_by_keyboard(page: Page, container: str) -> tuple[str, bytes]:
+    """Download the chart of ``container`` (the id of the element the page draws it in) as
+    PNG from the keyboard: focus its CSV button, Tab to the PNG button, press Enter.
+    Return the suggested file name and the file's bytes."""
+    page.locator(f"#{container} .tools button.csv").focus()
+    page.keyboard.press("Tab")
+    focused = page.locator(":focus")
+    assert focused.evaluate(f"el => el.matches('#{container} .tools button.png')"), (
+        focused.evaluate("el => el.outerHTML")
+    )
+    assert focused.inner_text() == "Download chart (PNG)"
+    with page.expect_download() as download:
+        page.keyboard.press("Enter")
+    return download.value.suggested_filename, Path(download.value.path()).read_bytes()
+
+
+def box_within(page: Page, selector: str, width: int) -> dict[str, float]:
+    """The bounding box of ``selector`` (its scrolling wrapper for a table: a wide table
+    scrolls inside it), asserting it is visible and within 0…``width`` horizontally."""
+    locator = page.locator(selector).first
+    assert locator.is_visible(), f"{selector} is not visible"
+    box: dict[str, float] = locator.evaluate(
+        "el => { const r = (el.closest('.scroll') || el).getBoundingClientRect();"
+        " return {x: r.x, width: r.width, height: r.height}; }"
+    )
+    assert box["width"] > 0, (selector, box)
+    assert box["height"] > 0, (selector, box)
+    assert box["x"] >= 0, (selector, box)
+    assert box["x"] + box["width"] <= width, (selector, box)
+    return box

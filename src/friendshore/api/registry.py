@@ -23,6 +23,7 @@ is opened on first use from ``$FRIENDSHORE_REGISTRY`` and ``$FRIENDSHORE_KEYS``.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import threading
@@ -32,6 +33,8 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Final, NoReturn, TypeVar
 
+import anyio
+import anyio.to_thread
 import pydantic
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response
 from fastapi import Path as PathParam
@@ -393,15 +396,30 @@ def _refusal(exc: FriendshoreError, *, at: Mapping[str, str] | None = None) -> A
     return ApiError(503, message)
 
 
+#: Worker threads for writes (issue, revoke, submit). The registry serialises writes
+#: anyway; letting 40 request threads queue on its lock made them fight over the GIL
+#: (measured: 141 issuances/s with the default pool, see benchmarks/bench_registry.py).
+_WRITERS = anyio.CapacityLimiter(2)
+
+
 async def _call(
-    func: Callable[..., T], *args: Any, at: Mapping[str, str] | None = None, **kwargs: Any
+    func: Callable[..., T],
+    *args: Any,
+    at: Mapping[str, str] | None = None,
+    write: bool = False,
+    **kwargs: Any,
 ) -> T:
     """Run a blocking service call in a worker thread; map its errors to HTTP refusals.
 
     ``at`` maps a service error's field to the request's name for it (the path
     parameter ``ref`` of ``GET /declarations/{ref}`` is the service's ``declaration_ref``).
+    ``write`` runs it on the few threads reserved for writes.
     """
     try:
+        if write:
+            return await anyio.to_thread.run_sync(
+                functools.partial(func, *args, **kwargs), limiter=_WRITERS
+            )
         return await run_in_threadpool(func, *args, **kwargs)
     except FriendshoreError as exc:
         raise _refusal(exc, at=at) from None
@@ -558,6 +576,7 @@ async def issue_certificate(
     result = await _call(
         service.issue,
         caller,
+        write=True,
         declaration_ref=body.declaration_ref,
         declaration=body.declaration,
         packs=body.packs,

@@ -18,7 +18,6 @@ is left out for speed; ``shortfall_basis = 'pre-response'`` says so in outputs.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,10 +26,10 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import yaml
 
-from friendshore._core.errors import DataError, InputError, ValidationError
+from friendshore._core.errors import DataError, ValidationError
 from friendshore._core.records import frame_records
+from friendshore.data.documents import parse_toml, parse_yaml, read_text
 from friendshore.metrics.risk import pv_normalised
 from friendshore.model.supply import SupplyNetwork
 from friendshore.model.zone import Zone
@@ -210,29 +209,39 @@ def disruption_probabilities(
 
 
 def load_probability_overrides(path: Path) -> dict[str, float]:
-    """Read probability overrides from a YAML or TOML file.
+    """Read probability overrides (each 0–1) from a YAML or TOML file.
 
     The file maps keys to probabilities (0–1), at the top level or under a
     ``probabilities`` table: ``CHN: 0.3``, ``"CHN:graphite": 0.6``, ``"*": 0.05``.
+
+    Raises
+    ------
+    DataError
+        If the file cannot be read or parsed, is not a mapping, or a value is not
+        a number in 0–1; the message names the file, the line and the key.
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read probability file {path}: {exc.strerror}") from None
-    try:
-        data: Any = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
-    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
-        raise DataError(f"malformed probability file: {exc}", file=path) from None
+    text = read_text(path, what="probability")
+    doc = parse_toml(text, path) if path.suffix == ".toml" else parse_yaml(text, path)
+    data: Any = doc.data
+    prefix: tuple[str, ...] = ()
     if isinstance(data, dict) and isinstance(data.get("probabilities"), dict):
-        data = data["probabilities"]
+        data, prefix = data["probabilities"], ("probabilities",)
     if not isinstance(data, dict):
-        raise DataError("expected a mapping of country[:mineral] to probability", file=path)
+        line, _ = doc.locate(prefix)
+        raise DataError(
+            "expected a mapping of country[:mineral] to probability", file=path, line=line
+        )
     out: dict[str, float] = {}
     for key, value in data.items():
+        line, field = doc.locate((*prefix, str(key)))
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise DataError(f"probability must be a number, got {value!r}", file=path, field=key)
+            raise DataError(
+                f"probability must be a number, got {value!r}", file=path, line=line, field=field
+            )
         if not 0.0 <= float(value) <= 1.0:
-            raise DataError(f"probability must be in 0–1, got {value}", file=path, field=key)
+            raise DataError(
+                f"probability must be in 0–1, got {value}", file=path, line=line, field=field
+            )
         out[str(key)] = float(value)
     return out
 

@@ -1,5 +1,5 @@
 // Shared helpers of the dashboard pages: API calls, number formats with units,
-// charts (PNG via Plotly's modebar, data as CSV), tables, status messages.
+// charts (PNG by a button and Plotly's modebar, data as CSV), tables, status messages.
 // Everything comes from this origin; nothing is fetched from anywhere else.
 
 export const API = "/api/v1";
@@ -223,26 +223,45 @@ export function baseLayout(title, extra = {}) {
   };
 }
 
-// Draw a chart into `container` (a <figure>-like div) with its caption and CSV button.
+// A keyboard- and touch-reachable PNG download of a chart (Plotly's modebar shows only on
+// hover): `drawn` resolves to the chart's div once Plotly has drawn it.
+export function pngButton(drawn, filename, title, label = "Download chart (PNG)") {
+  return el("button", {
+    type: "button", class: "png", "data-png": `${filename}.png`, "aria-label": `${label}: ${title}`,
+    onclick: () => drawn
+      .then((plot) => window.Plotly.downloadImage(plot, { format: "png", filename, scale: 2 }))
+      .catch(fail),
+  }, label);
+}
+
+// Draw a chart into `container` (a <figure>-like div) with its caption and its CSV and
+// PNG buttons.
 export async function chart(container, { id, title, traces, layout, caption, csv }) {
   container.replaceChildren();
   const plot = el("div", { id, class: "figure", role: "img", "aria-label": title });
   container.append(plot);
   if (caption) container.append(el("p", { class: "caption", text: caption }));
-  if (csv) container.append(el("div", { class: "tools" }, csvButton(csv.filename, csv.rows, csv.columns)));
+  const filename = csv ? csv.filename.replace(/\.csv$/, "") : id;
   const narrow = window.innerWidth < 760;
   const config = {
     displaylogo: false, responsive: true,
-    toImageButtonOptions: { format: "png", filename: id, scale: 2 },
+    toImageButtonOptions: { format: "png", filename, scale: 2 },
     modeBarButtonsToRemove: ["sendDataToCloud", "sendChartToCloud", "lasso2d", "select2d"],
     showSendToCloud: false, showEditInChartStudio: false, plotlyServerURL: "",
   };
   const lay = baseLayout(title, layout || {});
   if (narrow) lay.margin = { ...lay.margin, l: Math.min(lay.margin.l, 110), r: Math.min(lay.margin.r, 50) };
-  const Plotly = await loadPlotly();
-  await Plotly.newPlot(plot, traces, lay, config);
-  plot.dataset.drawn = "1";
-  return plot;
+  const drawn = loadPlotly()
+    .then((Plotly) => Plotly.newPlot(plot, traces, lay, config))
+    .then(() => {
+      plot.dataset.drawn = "1";
+      return plot;
+    });
+  const tools = el("div", { class: "tools" });
+  if (csv) tools.append(csvButton(csv.filename, csv.rows, csv.columns));
+  tools.append(pngButton(drawn, filename, title));
+  container.append(tools);
+  return drawn;
 }
 
 // The zone members' display names.

@@ -2,7 +2,7 @@
 // see each member's loss, recovery by route and shortfall. Monte Carlo runs as a
 // job whose progress the page polls.
 import {
-  api, chart, el, fail, pct, ready, status, table, tonnes, COLOURS, ApiError,
+  api, chart, el, fail, narrow, pct, ready, status, table, tonnes, COLOURS, ApiError,
 } from "./common.js";
 
 let scenarios = [];
@@ -97,19 +97,28 @@ async function showResult(result) {
     hovertemplate: `%{x}: ${name} %{y:,.1f} t/yr<extra></extra>` });
   const chartBox = document.getElementById("result-chart");
   if (hit.length) {
+    // on a phone the legend wraps to three rows: the title goes to the top, the legend below it
+    const small = narrow();
+    const title = small ? "Loss: recovery by route, shortfall (t/yr)" : "Loss by member: recovered by route and shortfall (t/yr)";
     await chart(chartBox, {
       id: "scenario-result",
-      title: "Loss by member: recovered by route and shortfall (t/yr)",
+      title,
       traces: [
+        bar("demand_reduction_t", "demand response", COLOURS.purple),
         bar("recovered_rerouting_t", "re-routing", COLOURS.skyBlue),
         bar("recovered_sharing_t", "sharing among members", COLOURS.green),
         bar("recovered_stockpile_t", "stockpiles", COLOURS.yellow),
         bar("shortfall_t", "shortfall", COLOURS.vermillion),
       ],
-      layout: { barmode: "stack", height: 440, legend: { orientation: "h", x: 0, y: 1.12, yanchor: "bottom" }, margin: { l: 60, r: 20, t: 80, b: 40 }, yaxis: { title: { text: "tonnes a year (t/yr)" }, separatethousands: true },
+      layout: { barmode: "stack", height: small ? 540 : 440,
+        legend: { orientation: "h", x: 0, y: small ? 1.02 : 1.12, yanchor: "bottom" },
+        margin: { l: 60, r: 20, t: small ? 140 : 80, b: 40 },
+        ...(small ? { title: { text: title, x: 0, xanchor: "left", y: 0.99, yanchor: "top", font: { size: 14 } } } : {}),
+        yaxis: { title: { text: "tonnes a year (t/yr)" }, separatethousands: true },
         xaxis: { automargin: true, tickangle: -30 } },
-      caption: "Shortfall = loss − recovered; each bar's height is the member's loss of domestic supply during the disruption. " +
-        "Figures flagged 'estimated' rest on trade flows estimated where BACI has no usable rows.",
+      caption: "Shortfall = loss − demand response − recovered; each bar's height is the member's loss of domestic supply " +
+        "during the disruption. Rows marked 'Estimated: yes' rest on trade flows estimated where BACI has no usable rows " +
+        "(each country consumes its share of world output, deficits met from producers' surpluses in proportion; see docs/cli.md).",
       csv: { filename: `scenario-${result.scenario}.csv`, rows: result.records },
     });
   } else {
@@ -119,6 +128,7 @@ async function showResult(result) {
     { key: "member", label: "Member" }, { key: "mineral", label: "Mineral" }, { key: "stage", label: "Stage" },
     { key: "baseline_t", label: "Baseline supply", num: true, format: tonnes },
     { key: "lost_t", label: "Lost", num: true, format: tonnes },
+    { key: "demand_reduction_t", label: "Demand response", num: true, format: tonnes },
     { key: "recovered_rerouting_t", label: "Re-routing", num: true, format: tonnes },
     { key: "recovered_sharing_t", label: "Sharing", num: true, format: tonnes },
     { key: "recovered_stockpile_t", label: "Stockpiles", num: true, format: tonnes },

@@ -95,6 +95,7 @@ def main() -> None:
             "—",
         ],
     ]
+    best_s = local_s
     for workers in (1, 2):
         with (
             mc.local_cluster(workers) as cluster,
@@ -105,6 +106,7 @@ def main() -> None:
                 supply, scenario, zone, args.draws, args.seed, backend="dask", client=client
             )
             dask_s = time.perf_counter() - start
+        best_s = min(best_s, dask_s)
         same = np.array_equal(res.samples, local.samples)
         rows.append(
             [
@@ -121,8 +123,9 @@ def main() -> None:
         f"{local.events.mean():.0f} events per draw, {len(local.rows)} member rows"
     )
     print_table(["run", "s", "draws/s", "ratio to local", "same as local"], rows)
-    target = "met" if local_s < 60 else "NOT met"
-    print(f"target < 60 s for {args.draws:,} draws (local backend): {target}")
+    for label, seconds in (("local backend", local_s), ("fastest run on this machine", best_s)):
+        target = "met" if seconds < 60 else "NOT met"
+        print(f"target < 60 s for {args.draws:,} draws, {label} ({seconds:.1f} s): {target}")
 
 
 if __name__ == "__main__":

@@ -56,8 +56,10 @@ def test_static_files_are_versioned_and_cached_for_good(client: TestClient) -> N
         assert response.status_code == 200, url
         assert response.headers["cache-control"] == IMMUTABLE, url
     plotly = next(u for u in urls if u.startswith("/vendor/plotly-"))
-    shipped = files("plotly").joinpath("package_data", "plotly.min.js").read_bytes()
-    assert client.get(plotly, headers={"Accept-Encoding": "identity"}).content == shipped
+    shipped = files("friendshore.web").joinpath("vendor", "plotly-friendshore.min.js")
+    assert client.get(plotly, headers={"Accept-Encoding": "identity"}).content == (
+        shipped.read_bytes()
+    )
     # every static file, by version (cached for good) and by name (for a day)
     for name, path in static_files().items():
         versioned = client.get(f"/static/{static_version()}/{name}")
@@ -77,3 +79,73 @@ def test_static_files_are_versioned_and_cached_for_good(client: TestClient) -> N
     assert client.get("/static/app.css", headers={"If-None-Match": etag}).status_code == 304
     assert client.get("/static/no-such-file.js").status_code == 404
     assert client.get("/static/..%2Fpages%2F_layout.html").status_code == 404
+
+
+#: plotly.js 4.1.1's trace types (its ``lib/<trace>.js`` modules).
+PLOTLY_TRACES = frozenset(
+    [
+        "bar",
+        "barpolar",
+        "box",
+        "candlestick",
+        "carpet",
+        "choropleth",
+        "choroplethmap",
+        "cone",
+        "contour",
+        "contourcarpet",
+        "densitymap",
+        "funnel",
+        "funnelarea",
+        "heatmap",
+        "histogram",
+        "histogram2d",
+        "histogram2dcontour",
+        "icicle",
+        "image",
+        "indicator",
+        "isosurface",
+        "mesh3d",
+        "ohlc",
+        "parcats",
+        "parcoords",
+        "pie",
+        "quiver",
+        "sankey",
+        "scatter",
+        "scatter3d",
+        "scattercarpet",
+        "scattergeo",
+        "scattergl",
+        "scattermap",
+        "scatterpolar",
+        "scatterpolargl",
+        "scattersmith",
+        "scatterternary",
+        "splom",
+        "streamtube",
+        "sunburst",
+        "surface",
+        "table",
+        "treemap",
+        "violin",
+        "volume",
+        "waterfall",
+    ]
+)
+
+
+def test_the_partial_plotly_bundle_has_every_trace_the_pages_draw() -> None:
+    vendor = files("friendshore.web").joinpath("vendor")
+    entry = vendor.joinpath("plotly-friendshore.entry.js").read_text(encoding="utf-8")
+    bundled = set(re.findall(r"require\('plotly\.js/lib/(\w+)'\)", entry)) - {"core"}
+    scripts = "\n".join(
+        p.read_text(encoding="utf-8") for p in static_files().values() if p.suffix == ".js"
+    )
+    used = set(re.findall(r"type:\s*[\"'](\w+)[\"']", scripts)) & PLOTLY_TRACES
+    assert {"bar", "choropleth", "sankey"} <= used
+    assert used <= bundled, f"add {sorted(used - bundled)} to plotly-friendshore.entry.js"
+    # the bundle registers them: each trace module names its type
+    bundle = vendor.joinpath("plotly-friendshore.min.js").read_text(encoding="utf-8")
+    for trace in bundled:
+        assert f'name:"{trace}"' in bundle, trace

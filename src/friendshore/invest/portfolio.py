@@ -53,10 +53,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import sys
 import time
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Final, Literal
 
@@ -66,6 +64,7 @@ import pandas as pd
 import xarray as xr
 
 from friendshore._core.errors import InfeasibleError, ValidationError
+from friendshore._core.quiet import quiet_stdout
 
 __all__ = [
     "FAMILIES",
@@ -474,25 +473,6 @@ def define_objective(m: linopy.Model, problem: PortfolioProblem, v: Variables) -
 # --- solve ---------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _quiet_stdout() -> Iterator[None]:
-    """Silence the C library's stdout (HiGHS prints a banner when it is created)."""
-    sys.stdout.flush()
-    try:
-        saved = os.dup(1)
-    except OSError:  # pragma: no cover - no file descriptor 1
-        yield
-        return
-    null = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(null, 1)
-        yield
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(null)
-
-
 def build_model(
     problem: PortfolioProblem, *, families: Collection[str] = FAMILIES
 ) -> tuple[linopy.Model, Variables, float]:
@@ -520,7 +500,7 @@ def _run(
     level = quiet.level
     quiet.setLevel(logging.ERROR)  # linopy logs a warning for every infeasible solve
     try:
-        with _quiet_stdout():
+        with quiet_stdout():
             status, termination = m.solve(solver_name="highs", io_api="direct", **options)
     finally:
         quiet.setLevel(level)

@@ -14,10 +14,6 @@ solve a small instance whose optimum is computed by hand).
 
 from __future__ import annotations
 
-import contextlib
-import os
-import sys
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import highspy
@@ -25,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from friendshore._core.errors import InfeasibleError
+from friendshore._core.quiet import quiet_stdout
 from friendshore.scenarios.network import LAYER
 
 __all__ = [
@@ -144,27 +141,8 @@ class ResponseSolution:
     layers: pd.DataFrame
 
 
-@contextlib.contextmanager
-def _quiet_stdout() -> Iterator[None]:
-    """Silence the C library's stdout (HiGHS prints a banner at its first construction)."""
-    sys.stdout.flush()
-    try:
-        saved = os.dup(1)
-    except OSError:  # pragma: no cover - no file descriptor 1
-        yield
-        return
-    null = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(null, 1)
-        yield
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(null)
-
-
 def _new_highs() -> highspy.Highs:
-    with _quiet_stdout():
+    with quiet_stdout():
         h = highspy.Highs()  # type: ignore[no-untyped-call]
     h.setOptionValue("output_flag", False)
     return h

@@ -12,9 +12,9 @@ The library gives the same functions the CLI calls::
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from friendshore._core.errors import (
     DataError,
@@ -25,26 +25,65 @@ from friendshore._core.errors import (
     UnknownCountryError,
     ValidationError,
 )
-from friendshore.data.catalog import read_hs_concordance, read_minerals
-from friendshore.data.imports import import_baci, import_usgs_mcs, import_wgi
-from friendshore.data.store import (
-    BuildReport,
-    TableStatus,
-    build_store,
-    default_store_path,
-    store_status,
-)
-from friendshore.data.store import query as _query
-from friendshore.metrics.assessment import Assessment
-from friendshore.metrics.assessment import assess as _assess
-from friendshore.model.supply import SupplyNetwork
-from friendshore.model.zone import Zone, default_zone
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from friendshore.data.catalog import read_hs_concordance
+    from friendshore.data.imports import import_baci, import_usgs_mcs, import_wgi
+    from friendshore.data.store import (
+        BuildReport,
+        TableStatus,
+        build_store,
+        default_store_path,
+        store_status,
+    )
+    from friendshore.metrics.assessment import Assessment
+    from friendshore.model.zone import Zone
+
+# Public names loaded on first use, so that ``import friendshore`` (and every CLI
+# start-up, ``friendshore --help`` included) does not load pandas, DuckDB & co.
+_LAZY: dict[str, str] = {
+    "Assessment": "friendshore.metrics.assessment",
+    "BuildReport": "friendshore.data.store",
+    "TableStatus": "friendshore.data.store",
+    "Zone": "friendshore.model.zone",
+    "build_store": "friendshore.data.store",
+    "default_store_path": "friendshore.data.store",
+    "import_baci": "friendshore.data.imports",
+    "import_usgs_mcs": "friendshore.data.imports",
+    "import_wgi": "friendshore.data.imports",
+    "read_hs_concordance": "friendshore.data.catalog",
+    "store_status": "friendshore.data.store",
+    # not in __all__, kept for code that used them
+    "SupplyNetwork": "friendshore.model.supply",
+    "default_zone": "friendshore.model.zone",
+    "read_minerals": "friendshore.data.catalog",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Load a public name (:data:`_LAZY`) from its module on first access."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'friendshore' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __version__ = "0.1.0"
 
 
 def sql(query: str, *, store: str | Path | None = None) -> pd.DataFrame:
     """Run a read-only SQL query on the store (default location unless ``store``)."""
+    from friendshore.data.store import default_store_path
+    from friendshore.data.store import query as _query
+
     return _query(Path(store) if store is not None else default_store_path(), query)
 
 
@@ -58,6 +97,11 @@ def assess(
 
     ``zone`` is a :class:`Zone` or the path of a zone file (TOML).
     """
+    from friendshore.data.store import default_store_path
+    from friendshore.metrics.assessment import assess as _assess
+    from friendshore.model.supply import SupplyNetwork
+    from friendshore.model.zone import Zone, default_zone
+
     if not isinstance(zone, Zone):
         zone = Zone.load(Path(zone)) if zone is not None else default_zone()
     network = SupplyNetwork.from_store(Path(store) if store is not None else default_store_path())
@@ -66,6 +110,8 @@ def assess(
 
 def minerals() -> pd.DataFrame:
     """Return the mineral catalog."""
+    from friendshore.data.catalog import read_minerals
+
     return read_minerals()
 
 

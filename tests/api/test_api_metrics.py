@@ -64,10 +64,16 @@ def test_mineral_detail_has_usgs_figures_with_their_release(client: TestClient) 
         for r in detail.production
         if r.country == "CHN" and r.stage == "mining" and r.source == "USGS MCS"
     }
-    # USGS MCS 2024: China mined 240,000 t REO in 2023 of a world 350,000 t
-    assert china[2023].quantity_t == 240_000
-    assert china[2023].share == pytest.approx(240_000 / 350_000, abs=1e-12)
-    assert china[2023].release == "MCS2024"
+    # USGS MCS 2025 world data (MCS2025_World_Data.csv), the latest edition for 2023: China
+    # mined 255,000 t REO in 2023 (MCS 2024 had 240,000 t). The listed rows sum to 376,090 t,
+    # above the rounded world total of 376,000 t by less than its rounding, so the listed sum
+    # is the denominator (metrics.shares.ROUNDED_BELOW).
+    assert china[2023].quantity_t == 255_000
+    assert china[2023].share == pytest.approx(255_000 / 376_090, abs=1e-12)
+    assert china[2023].release == "MCS2025"
+    # and MCS 2025's estimate for 2024: 270,000 t
+    assert (china[2024].quantity_t, china[2024].release) == (270_000, "MCS2025")
+    assert china[2024].status == "estimated"
     reserves = {r.year: r for r in detail.reserves if r.country == "CHN"}
     # USGS MCS 2024: China's reserves 44,000,000 t of a world 110,000,000 t
     assert reserves[2023].quantity_t == 44_000_000
@@ -130,6 +136,35 @@ def test_member_profile_matches_cli_dependence(client: TestClient, store_path: A
     assert len(zone["countries"]) == 30
 
 
+def test_member_reliance_is_at_the_latest_year_with_production_and_trade(
+    client: TestClient,
+) -> None:
+    profile = MemberProfile.model_validate(get(client, "/api/v1/members/USA"))
+    assert profile.reliance
+    for rel in profile.reliance:
+        years = [
+            r.year
+            for r in profile.rows
+            if r.mineral == rel.mineral
+            and r.stage == rel.stage
+            and r.year <= profile.year
+            and (
+                r.import_reliance is not None
+                or (r.import_reliance_min is not None and r.import_reliance_max is not None)
+            )
+        ]
+        assert rel.year == max(years)
+        row = next(
+            r
+            for r in profile.rows
+            if (r.mineral, r.stage, r.year) == (rel.mineral, rel.stage, rel.year)
+        )
+        assert rel.import_reliance == row.import_reliance
+    # trade runs a year beyond production: the reliance is older than the latest trade year
+    latest_trade = max(r.year for r in profile.rows if r.imports_value_usd is not None)
+    assert any(rel.year < latest_trade for rel in profile.reliance)
+
+
 @pytest.mark.parametrize(
     ("url", "args"),
     [
@@ -167,9 +202,12 @@ def test_metric_tables_equal_the_cli(
 def test_gallium_processing_concentration_is_china(client: TestClient) -> None:
     rows = get(client, "/api/v1/metrics/concentration?mineral=gallium&stage=processing")["rows"]
     china = next(r for r in rows if r["country"] == "CHN")
-    # USGS MCS 2024 data release (gallium world file): China 600 t of a world 610 t in 2023
-    assert (china["year"], china["quantity_t"], china["world_quantity_t"]) == (2023, 600, 610)
-    assert china["share"] == pytest.approx(600 / 610, abs=1e-12)
+    # USGS MCS 2025 world data (MCS2025_World_Data.csv, gallium, primary production in kg):
+    # the latest year is now 2024, China 750,000 kg (estimated) of listed rows summing to
+    # 762,000 kg, above the rounded world total of 760,000 kg by less than its rounding, so
+    # the listed sum is the denominator (MCS 2024 had 2023: China 600 t of a world 610 t)
+    assert (china["year"], china["quantity_t"], china["world_quantity_t"]) == (2024, 750, 762)
+    assert china["share"] == pytest.approx(750 / 762, abs=1e-12)
     assert rows[0]["country"] == "CHN"
 
 
@@ -183,9 +221,13 @@ def test_membership_adds_australia(client: TestClient) -> None:
         and r["stage"] == "mining"
         and r["metric"] == "zone_production_share"
     )
-    # USGS MCS 2024: Australia mined 18,000 t REO in 2023 of a world 350,000 t
-    assert ree["change"] == pytest.approx(18_000 / 350_000, abs=1e-12)
-    assert ree["after"] == pytest.approx(ree["before"] + 18_000 / 350_000, abs=1e-12)
+    # USGS MCS 2025 world data, at the zone's year 2024: Australia mined 13,000 t REO (est.)
+    # of listed rows summing to 393,950 t (rounded world total 390,000 t, exceeded by less
+    # than its rounding, so the listed sum is the denominator)
+    assert table["query"]["year"] in (None, 2024)
+    assert ree["year"] == 2024
+    assert ree["change"] == pytest.approx(13_000 / 393_950, abs=1e-12)
+    assert ree["after"] == pytest.approx(ree["before"] + 13_000 / 393_950, abs=1e-12)
 
 
 @pytest.mark.parametrize(
@@ -311,3 +353,33 @@ def test_repeated_metric_requests_are_answered_from_memory(client: TestClient) -
     client.get("/api/v1/scenarios")
     assert ("/api/v1/metrics/concentration", b"mineral=unobtainium") not in snap.responses
     assert ("/api/v1/scenarios", b"") not in snap.responses
+
+
+def test_member_profile_of_the_usa_has_usgs_published_beside_ours(
+    client: TestClient, store_path: Any
+) -> None:
+    profile = MemberProfile.model_validate(get(client, "/api/v1/members/USA"))
+    assert profile.us_published
+    by_key = {(r.usgs_key, r.series): r for r in profile.us_published}
+    assert len(by_key) == len(profile.us_published)  # one row per series, its latest year
+    aluminum = by_key[("alumi", "")]
+    assert aluminum.year <= profile.year
+    assert aluminum.published_text == aluminum.fig2_text
+    assert aluminum.agreement == "within 5 pp"
+    # the same figures as the CLI's assess JSON
+    cli = cli_json("assess", "--no-report", "--store", str(store_path))
+    rows = next(r for r in cli if r["mineral"] == "aluminum")["us_net_import_reliance"]
+    assert_json_close([aluminum.model_dump()], rows)
+    # other members: none
+    assert get(client, "/api/v1/members/JPN")["us_published"] == []
+
+
+def test_dependence_of_the_usa_carries_usgs_columns_equal_to_the_cli(
+    client: TestClient, store_path: Any
+) -> None:
+    url = "/api/v1/metrics/dependence?member=USA&mineral=aluminum&year=2023"
+    table = TableOut.model_validate(get(client, url))
+    args = ["metrics", "dependence", "--member", "USA", "--mineral", "aluminum", "--year", "2023"]
+    assert_json_close(table.rows, cli_json(*args, "--store", str(store_path)))
+    aluminum = [r for r in table.rows if r["mineral_id"] == "aluminum"]
+    assert {r["usgs_published_text"] for r in aluminum} == {"44"}

@@ -56,7 +56,8 @@ def test_import_baci_adds_a_release_and_is_idempotent(store_copy: Path, tmp_path
     before = counts(store_copy)
     sample = baci_sample(tmp_path, "BACI_HS92_Y2015_V209901.csv")
     for _ in range(2):  # a second import of the same release replaces it
-        code, err = invoke(store_copy, "data", "import", "baci", str(sample))
+        # 2,000 rows of 2015 supersede the bundled year: allowed with --replace-year only
+        code, err = invoke(store_copy, "data", "import", "baci", str(sample), "--replace-year")
         assert code == 0, err
         after = counts(store_copy)
         assert after["trade"] == before["trade"] + 2000
@@ -66,7 +67,7 @@ def test_import_baci_adds_a_release_and_is_idempotent(store_copy: Path, tmp_path
     # the newest release wins for 2015 in trade_latest; the bundled one stays queryable
     latest = query(store_copy, "SELECT DISTINCT release FROM trade_latest WHERE year = 2015")
     assert latest["release"].tolist() == ["V209901"]
-    older = query(store_copy, "SELECT count(*) AS n FROM trade WHERE release = 'V202401b'")
+    older = query(store_copy, "SELECT count(*) AS n FROM trade WHERE release <> 'V209901'")
     assert older["n"].iloc[0] == before["trade"]
 
 
@@ -90,8 +91,40 @@ def test_import_baci_needs_a_release(store_copy: Path, tmp_path: Path) -> None:
     code, err = invoke(store_copy, "data", "import", "baci", str(sample))
     assert code == 2
     assert "--release" in err
-    code, err = invoke(store_copy, "data", "import", "baci", str(sample), "--release", "V209902")
+    code, err = invoke(
+        store_copy, "data", "import", "baci", str(sample), "--release", "V209902", "--replace-year"
+    )
     assert code == 0, err
+
+
+def test_partial_baci_year_needs_replace_year(store_copy: Path, tmp_path: Path) -> None:
+    # A 3-row file of 2023 (real rows of the store) must not replace the year's rows.
+    held = query(
+        store_copy,
+        "SELECT count(*) AS n FROM trade_latest WHERE year = 2023 AND nomenclature = 'HS92'",
+    )["n"].iloc[0]
+    assert held > 50_000
+    rows = query(
+        store_copy,
+        "SELECT year AS t, exporter_code AS i, importer_code AS j, hs6 AS k, "
+        "value_usd / 1000 AS v, quantity_t AS q FROM trade "
+        "WHERE year = 2023 AND nomenclature = 'HS92' ORDER BY i, j, k LIMIT 3",
+    )
+    for release in ("V202401b", "V209901"):  # the same release, or a newer one
+        sample = tmp_path / f"BACI_HS92_Y2023_{release}.csv"
+        rows.to_csv(sample, index=False)
+        before = counts(store_copy)
+        code, err = invoke(store_copy, "data", "import", "baci", str(sample))
+        assert code == 2, err
+        assert sample.name in err
+        assert f"3 rows for 2023 but the store holds {held:,} rows" in err
+        assert "--replace-year" in err
+        assert counts(store_copy) == before
+    code, err = invoke(store_copy, "data", "import", "baci", str(sample), "--replace-year")
+    assert code == 0, err
+    latest = query(store_copy, "SELECT count(*) AS n FROM trade_latest WHERE year = 2023")
+    # the HS92 year is now the 3 rows of V209901 (no HS17 rows for 2023)
+    assert latest["n"].iloc[0] == 3
 
 
 def test_import_usgs_folder_of_the_same_edition_is_idempotent(store_copy: Path) -> None:
@@ -102,10 +135,17 @@ def test_import_usgs_folder_of_the_same_edition_is_idempotent(store_copy: Path) 
     assert counts(store_copy)["production"] == before["production"]
     china = query(
         store_copy,
-        "SELECT quantity_t FROM production_latest WHERE source = 'USGS MCS' "
+        "SELECT release, quantity_t FROM production WHERE source = 'USGS MCS' "
+        "AND mineral_id = 'rare_earths' AND country = 'CHN' AND year = 2023 ORDER BY release",
+    )
+    # MCS2024 estimated 240 kt for 2023; MCS2025 reports 255 kt and wins in the views
+    assert china["quantity_t"].tolist() == [240_000.0, 255_000.0]
+    latest = query(
+        store_copy,
+        "SELECT release FROM production_latest WHERE source = 'USGS MCS' "
         "AND mineral_id = 'rare_earths' AND country = 'CHN' AND year = 2023",
     )
-    assert china["quantity_t"].tolist() == [240_000.0]
+    assert latest["release"].tolist() == ["MCS2025"]
 
 
 def test_import_wgi_csv_release(store_copy: Path, tmp_path: Path) -> None:
@@ -122,7 +162,7 @@ def test_import_wgi_csv_release(store_copy: Path, tmp_path: Path) -> None:
 
 def test_rebuild_refuses_to_discard_imports(store_copy: Path, tmp_path: Path) -> None:
     sample = baci_sample(tmp_path, "BACI_HS92_Y2015_V209901.csv", rows=10)
-    assert invoke(store_copy, "data", "import", "baci", str(sample))[0] == 0
+    assert invoke(store_copy, "data", "import", "baci", str(sample), "--replace-year")[0] == 0
     with duckdb.connect(str(store_copy)) as con:  # as if the package had been upgraded
         con.execute("UPDATE store_meta SET value = 'older' WHERE key = 'fingerprint'")
     code, err = invoke(store_copy, "data", "build")

@@ -90,13 +90,20 @@ def test_minerals_panel_from_the_store(store_path: Path) -> None:
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.stderr
     doc = json.loads(result.stdout)
-    assert doc["year"] == 2023
+    # the latest year with domestic flows: USGS MCS 2025 production (2024 estimates)
+    # and CEPII BACI 2024, HS92 codes only (the HS17 supplement would make 2024 a wider
+    # product base than earlier years; its rows are counted in `dropped`)
+    assert doc["year"] == 2024
+    assert doc["data"] == "minerals panel of the store (2024, USD, BACI HS92)"
     assert doc["variable"] == "zone"
     coef = {r["variable"]: r for r in doc["coefficients"]}
     assert coef["zone"]["origin"] == "assumed"
     assert coef["lndist"]["origin"] == "estimated"
     reasons = {r["reason"] for r in doc["dropped"]}
     assert "production withheld" in reasons
+    assert any(
+        r["step"] == "trade" and r["reason"].startswith("HS17 trade") for r in doc["dropped"]
+    )
     assert any(r["step"] == "ge" for r in doc["dropped"])
     by = {r["country"]: r for r in doc["countries"]}
     assert by["USA"]["member"]

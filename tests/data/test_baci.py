@@ -20,6 +20,8 @@ import pandas as pd
 import pytest
 
 from friendshore._core.errors import DataError, StoreError, UnknownCountryError
+from friendshore.data.countries import read_blocs
+from friendshore.data.queries import read_mineral_trade
 from friendshore.data.readers.baci import (
     BUNDLED_RELEASE,
     SOURCE,
@@ -286,10 +288,15 @@ def test_reimport_same_release_replaces_its_rows(
     for new, old in zip(again, unmapped, strict=True):  # sums: order of addition may differ
         assert math.isclose(new[-1], old[-1], rel_tol=1e-12)
 
-    # A file holding only 2015 rows replaces only 2015 of that release.
+    # A file holding only 2015 rows replaces only 2015 of that release, and only
+    # when told to: it has fewer rows for 2015 than the store.
     head = tmp_path / "BACI_HS92_Y2015_V202401b.csv"
     head.write_text("".join(real_head), encoding="utf-8")
-    report = load_baci(con, head, release=BUNDLED_RELEASE, country_codes=CODES)
+    with pytest.raises(DataError, match="199 rows for 2015 but the store holds 51,015") as info:
+        load_baci(con, head, release=BUNDLED_RELEASE, country_codes=CODES)
+    assert info.value.file == str(head)
+    assert con.execute(everything).fetchall() == before
+    report = load_baci(con, head, release=BUNDLED_RELEASE, country_codes=CODES, replace_year=True)
     assert report.years == (2015,)
     by_year = dict(con.execute("SELECT year, count(*) FROM trade GROUP BY year").fetchall())
     assert by_year[2015] == 199
@@ -516,3 +523,86 @@ def test_errors_are_translated_while_reporting_progress(
     assert (info.value.line, info.value.field) == (80, "q")
     assert scalar(con, "SELECT count(*) FROM trade") == 0
     assert scalar(con, "SELECT current_setting('enable_progress_bar')") is False
+
+
+# --------------------------------------------------------------------------- HS17 2024 supplement
+
+
+HS17_LOADED = {
+    "251010", "280429", "280469", "280470", "283692", "740311", "750210",
+    "810194", "810411", "810820", "811010", "811292", "850511",
+}  # fmt: skip
+
+
+def test_hs17_supplement_adds_only_codes_the_hs92_subset_lacks(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    loaded = {
+        str(r[0])
+        for r in con.execute(
+            "SELECT DISTINCT hs6 FROM trade WHERE nomenclature = 'HS17'"
+        ).fetchall()
+    }
+    assert loaded == HS17_LOADED
+    both = con.execute(
+        "SELECT count(*) FROM (SELECT hs6 FROM trade WHERE year = 2024 "
+        "GROUP BY hs6 HAVING count(DISTINCT nomenclature) > 1)"
+    ).fetchone()
+    assert both == (0,)
+    years = con.execute(
+        "SELECT DISTINCT year, release FROM trade WHERE nomenclature = 'HS17'"
+    ).fetchall()
+    assert years == [(2024, "V202601")]
+    # Every supplement code has a checks row: 13 loaded, 17 skipped (HS92 carries them).
+    checks = con.execute(
+        "SELECT status, count(*) FROM checks WHERE check_name = 'baci_hs17_supplement' "
+        "GROUP BY status ORDER BY status"
+    ).fetchall()
+    assert checks == [("ok", 13), ("skipped", 17)]
+    # tantalum 810320 is part of HS92 810310, which the subset carries: skipped.
+    detail = con.execute("SELECT detail FROM checks WHERE subject = 'HS17 810320 2024'").fetchone()
+    assert detail is not None
+    assert "810310" in detail[0]
+
+
+def test_hs17_rows_match_the_parquet_file(con: duckdb.DuckDBPyConnection) -> None:
+    raw = pd.read_parquet(bundled_path("baci", "baci_hs17_v202601_2024_30codes.parquet"))
+    raw = raw[raw["hs6"].isin(HS17_LOADED)]
+    got = con.execute(
+        "SELECT count(*), sum(value_usd) FROM trade WHERE nomenclature = 'HS17'"
+    ).fetchone()
+    assert got is not None
+    assert got[0] == len(raw)
+    assert got[1] == pytest.approx(raw["value_kusd"].sum() * 1000.0, rel=1e-12)
+    # "Other Asia, nes" (S19) keeps BACI code 490 and maps to TWN as in the HS92 layer.
+    s19 = con.execute(
+        "SELECT DISTINCT exporter FROM trade WHERE nomenclature = 'HS17' AND exporter_code = 490"
+    ).fetchall()
+    assert s19 == [("TWN",)]
+    assert (raw["exporter"] == "S19").sum() == con.execute(
+        "SELECT count(*) FROM trade WHERE nomenclature = 'HS17' AND exporter_code = 490"
+    ).fetchone()[0]  # type: ignore[index]
+
+
+def test_eu_imports_of_unwrought_nickel_in_2024(store_path: Path) -> None:
+    trade = read_mineral_trade(store_path)
+    assert list(trade.columns) == [
+        "year", "exporter", "importer", "hs6", "mineral_id", "stage",
+        "value_usd", "quantity_t", "content_t",
+    ]  # fmt: skip
+    blocs = read_blocs()
+    eu = set(blocs.loc[blocs["bloc"] == "EU27", "iso3"])
+    assert len(eu) == 27
+    nickel = trade[(trade["hs6"] == "750210") & (trade["year"] == 2024)]
+    assert set(nickel["mineral_id"]) == {"nickel"}
+    assert set(nickel["stage"]) == {"processing"}
+    into_eu = nickel[nickel["importer"].isin(eu) & ~nickel["exporter"].isin(eu)]
+    assert into_eu["value_usd"].sum() > 1e9  # about US$2 bn of extra-EU imports
+    assert (into_eu["content_t"] == into_eu["quantity_t"]).all()  # factor 1, not alloyed
+    # magnets: rare earths at the components stage, no content factor
+    magnets = trade[trade["hs6"] == "850511"]
+    assert set(magnets["stage"]) == {"components"}
+    assert magnets["content_t"].isna().all()
+    # HS92 trade is not duplicated by the join on (hs6, nomenclature)
+    flows = trade.groupby(["year", "exporter", "importer", "hs6"], dropna=False).size()
+    assert flows.max() == 1

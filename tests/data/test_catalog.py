@@ -131,9 +131,16 @@ def test_hs_concordance_covers_every_baci_code() -> None:
         bundled_path("baci", "baci_product_codes_HS92_V202401b_subset.csv"), dtype=str
     )
     assert len(baci) == 72
-    assert dict(zip(hs.hs6, hs.description, strict=True)) == dict(
+    hs92 = hs[hs.nomenclature == "HS92"]
+    assert dict(zip(hs92.hs6, hs92.description, strict=True)) == dict(
         zip(baci.code, baci.description, strict=True)
     )
+    # HS17 rows: the codes of the 2024 supplement that the HS92 subset lacks
+    hs17 = hs[hs.nomenclature == "HS17"]
+    supplement = pd.read_parquet(bundled_path("baci", "baci_hs17_v202601_2024_30codes.parquet"))
+    assert set(hs17.hs6) < set(supplement.hs6)
+    assert not set(hs17.hs6) & set(hs92.hs6)
+    assert hs.hs6.is_unique
     assert set(hs.mineral_id.dropna()) <= set(read_minerals().mineral_id)
 
 
@@ -187,12 +194,12 @@ def test_broken_hs_concordance(tmp_path: Path) -> None:
     rows = rows_of("hs_concordance.csv")
     bad = [list(r) for r in rows]
     at = next(i for i, r in enumerate(bad) if r[0] == "260300")
-    bad[at][2] = "kryptonite"
+    bad[at][3] = "kryptonite"
     with pytest.raises(DataError) as info:
         read_hs_concordance(path=write_rows(tmp_path / "hs.csv", bad))
     assert (info.value.line, info.value.field) == (at + 1, "mineral_id")
     bad = [list(r) for r in rows]
-    bad[at][4], bad[at][5] = "0.3", ""
+    bad[at][5], bad[at][6] = "0.3", ""
     with pytest.raises(DataError) as info:
         read_hs_concordance(path=write_rows(tmp_path / "hs.csv", bad))
     assert (info.value.line, info.value.field) == (at + 1, "content_factor")
@@ -201,6 +208,11 @@ def test_broken_hs_concordance(tmp_path: Path) -> None:
     with pytest.raises(DataError) as info:
         read_hs_concordance(path=write_rows(tmp_path / "hs.csv", bad))
     assert (info.value.line, info.value.field) == (at + 1, "hs6")
+    bad = [list(r) for r in rows]
+    bad[at][1] = "HS2017"
+    with pytest.raises(DataError) as info:
+        read_hs_concordance(path=write_rows(tmp_path / "hs.csv", bad))
+    assert (info.value.line, info.value.field) == (at + 1, "nomenclature")
 
 
 # --------------------------------------------------------------------------- recycling

@@ -79,8 +79,9 @@ def test_china_2023_rare_earth_mine_production(con: duckdb.DuckDBPyConnection) -
         "AND mineral_id = 'rare_earths' AND country = 'CHN' AND year = 2023 AND stage = 'mining'"
     ).fetchall()
     assert len(row) == 1
-    assert row[0][0] == 240_000.0
-    assert row[0][2] == "estimated"
+    # MCS2025 reports 255,000 t for 2023 and wins over MCS2024's estimate of 240,000 t
+    assert row[0][0] == 255_000.0
+    assert row[0][2] == "reported"
 
 
 def test_second_build_is_a_no_op(built_store: BuildReport) -> None:
@@ -93,7 +94,8 @@ def test_status_reports_every_table(store_path: Path) -> None:
     status = {t.table: t for t in store_status(store_path)}
     assert set(status) == set(schema.table_names())
     assert status["trade"].years == (2015, 2024)
-    assert status["trade"].releases == ["CEPII BACI V202401b"]
+    # the HS92 subset and the HS17 2024 supplement
+    assert status["trade"].releases == ["CEPII BACI V202401b", "CEPII BACI V202601"]
     assert status["production"].rows > 1000
 
 

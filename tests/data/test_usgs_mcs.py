@@ -9,8 +9,10 @@ mine production 124,000 kg; Japan's gallium 3,000 kg.
 from __future__ import annotations
 
 import csv
+import io
 import re
 import shutil
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -23,6 +25,7 @@ from friendshore.data.countries import read_countries
 from friendshore.data.readers.usgs_mcs import (
     CHECK_UNIT_FROM_NOTE,
     SOURCE,
+    UNIT_FIXES,
     UNITS,
     Measure,
     parse_note_unit,
@@ -42,6 +45,8 @@ MANGA_2022 = bundled_path("usgs_mcs2022", "manganese_mcs2022-manga_world.csv")
 CHROM_2023 = bundled_path("usgs_mcs2023", "world", "mcs2023-chrom_world.csv")
 CHROM_2024 = bundled_path("usgs_mcs2024", "world", "mcs2024-chrom_world.csv")
 CHROM_2023_FILE = "usgs_mcs2023/world/mcs2023-chrom_world.csv"
+SELEN_2024_FILE = "usgs_mcs2024/world/mcs2024-selen_world.csv"
+TALC_2024_FILE = "usgs_mcs2024/world/mcs2024-talc_world.csv"
 #: The unit token of a value column name (Prod_t_est_2022 -> t, Reserves_ore_kt -> kt).
 HEADER_UNIT = re.compile(
     r"(?i)(?:prod|cap|reserves)_(?:\w+?_)?(kg|t|kt|mt|mmt|mct|kct|mcm)(?:_est)?(?:_\d{4})?"
@@ -354,9 +359,12 @@ def test_unit_corrections_are_checks_rows(mcs: dict[str, pd.DataFrame]) -> None:
     assert set(fixed.subject) == {
         f"production chromium Prod_t_2021, {CHROM_2023_FILE}",
         f"production chromium Prod_t_est_2022, {CHROM_2023_FILE}",
+        # UNIT_FIXES, no note (test_mcs2024_selenium_and_talc_reserves_units_are_fixed)
+        f"reserves selenium Reserves_kt, {SELEN_2024_FILE}",
+        f"reserves talc Reserves_t, {TALC_2024_FILE}",
     }
     assert set(fixed.status) == {"mismatch"}
-    assert set(fixed.release) == {"MCS2023"}
+    assert set(fixed.release) == {"MCS2023", "MCS2024"}
     row = one(fixed, subject=f"production chromium Prod_t_2021, {CHROM_2023_FILE}")
     assert row.detail == (
         "column Prod_t_2021 says t, the notes of 8 rows (lines 2-9) say kt: read as kt"
@@ -375,9 +383,93 @@ def test_exactly_the_chromium_2023_production_columns_are_corrected(
         for file, note in zip(mcs[table].file, mcs[table].note, strict=True)
         if isinstance(note, str) and "column header says" in note
     }
-    assert corrected == {(CHROM_2023_FILE, "production"), (CHROM_2023_FILE, "aggregates")}
+    assert corrected == {
+        (CHROM_2023_FILE, "production"),
+        (CHROM_2023_FILE, "aggregates"),
+        # UNIT_FIXES: MCS2024 selenium and talc reserves
+        (SELEN_2024_FILE, "reserves"),
+        (SELEN_2024_FILE, "aggregates"),
+        (TALC_2024_FILE, "reserves"),
+        (TALC_2024_FILE, "aggregates"),
+    }
     agg = mcs["aggregates"]
     assert set(agg[agg.file == CHROM_2023_FILE].unit) == {"kt"}
+
+
+@pytest.mark.parametrize(
+    ("mineral", "key", "header", "unit"),
+    [("selenium", "selen", "kt", "t"), ("talc", "talc", "t", "kt")],
+)
+def test_mcs2024_selenium_and_talc_reserves_units_are_fixed(
+    mcs: dict[str, pd.DataFrame], mineral: str, key: str, header: str, unit: str
+) -> None:
+    # MCS2024 heads selenium reserves Reserves_kt and talc reserves Reserves_t with no
+    # note to say otherwise, but its figures are those of MCS2023 and MCS2025 in the
+    # other unit: UNIT_FIXES reads the whole column in the other editions' unit.
+    assert UNIT_FIXES[("MCS2024", key, f"Reserves_{header}")][0] == unit
+    file = f"usgs_mcs2024/world/mcs2024-{key}_world.csv"
+    res = mcs["reserves"]
+    for country in ("USA", "IND"):
+        new = one(res, mineral_id=mineral, country=country, year=2023, release="MCS2024")
+        old = one(res, mineral_id=mineral, country=country, year=2022, release="MCS2023")
+        assert new.unit == old.unit == unit
+        assert f"column header says {header}" in new.note
+        # same order of magnitude as the edition before (reserves barely move in a year)
+        assert 0.5 < new.quantity_t / old.quantity_t < 2
+    # the MCS2025 world file states the unit of each commodity (UNIT_MEAS)
+    world_2025 = bundled_path("usgs_mcs2025", "World_Data.zip")
+    with zipfile.ZipFile(world_2025) as zf, zf.open("MCS2025_World_Data.csv") as fh:
+        rows = list(csv.DictReader(io.TextIOWrapper(fh, encoding="utf-8-sig")))
+    us_2025 = {
+        r["COMMODITY"].strip().lower(): (r["UNIT_MEAS"], r["RESERVES_2024"])
+        for r in rows
+        if r["COUNTRY"].strip().startswith("United States")
+    }
+    unit_2025, us_reserves_2025 = us_2025[
+        "selenium" if mineral == "selenium" else "talc and pyrophyllite"
+    ]
+    assert {"metric tons": "t", "thousand metric tons": "kt"}[unit_2025] == unit
+    us = one(res, mineral_id=mineral, country="USA", year=2023, release="MCS2024")
+    assert 0.5 < us.quantity / float(us_reserves_2025) < 2
+    # the United States: selenium 11,000 t (MCS2023 10,000 t); talc 140,000 kt (= MCS2023)
+    assert us.quantity_t == {"selenium": 11_000, "talc": 140_000_000}[mineral]
+    world = one(
+        mcs["aggregates"], measure="reserves", mineral_id=mineral, kind="world", release="MCS2024"
+    )
+    assert world.unit == unit
+    # one mismatch row in checks names the column and gives the evidence
+    checks = mcs["checks"]
+    (detail,) = checks.loc[
+        (checks.check_name == CHECK_UNIT_FROM_NOTE)
+        & (checks.subject == f"reserves {mineral} Reserves_{header}, {file}"),
+        "detail",
+    ]
+    assert detail.startswith(f"column Reserves_{header} says {header}, read as {unit} for all")
+    assert "MCS2023" in detail
+    assert "MCS2025" in detail
+
+
+def test_unit_fix_does_not_touch_a_corrected_header(tmp_path: Path) -> None:
+    # a copy of the MCS2024 selenium file whose header says Reserves_t, as the figures
+    # are: read as it stands, no note, no checks row
+    path = tmp_path / "mcs2024-selen_world.csv"
+    path.write_text(
+        "Source,Country,Type,Prod_t_est_2022,Prod_t_est_2023,Reserves_t\n"
+        "MCS2024,Japan,Refinery production,710,780,0\n"
+        "MCS2024,Peru,Refinery production,57,57,19000\n",
+        encoding="utf-8",
+    )
+    out = read_usgs_world(path, release="MCS2024")
+    peru = one(out["reserves"], country="PER")
+    assert (peru.unit, peru.quantity_t, peru.note) == ("t", 19_000, None)
+    assert not (out["checks"].check_name == CHECK_UNIT_FROM_NOTE).any()
+    # the file as USGS released it (Reserves_kt) gets the fix
+    path.write_text(path.read_text(encoding="utf-8").replace("Reserves_t", "Reserves_kt"))
+    fixed = one(read_usgs_world(path, release="MCS2024")["reserves"], country="PER")
+    assert (fixed.unit, fixed.quantity_t) == ("t", 19_000)
+    # another edition's Reserves_kt is not touched
+    other = one(read_usgs_world(path, release="MCS2023")["reserves"], country="PER")
+    assert (other.unit, other.quantity_t) == ("kt", 19_000_000)
 
 
 def note_units() -> set[tuple[str, str, str, str]]:

@@ -22,6 +22,8 @@ from friendshore.invest.portfolio import (
     solve_portfolio,
 )
 from friendshore.invest.results import (
+    BASIS_SOURCING,
+    BASIS_SOURCING_LOW,
     dependence_targets,
     efficient_frontier,
     frontier_budgets,
@@ -272,9 +274,22 @@ def test_before_metrics_are_those_of_assess(
     keys = ["mineral", "stage", "product"]
     merged = before.merge(summary, on=keys, suffixes=("", "_assess"))
     assert len(merged) == len(summary) == len(before) == 12
+    # supply risk as assess gives it: the point value, else the lower end of its interval,
+    # where the share comes from the zone's sourcing mix (the material balance)
+    zone_basis = merged["share_basis"].isin([BASIS_SOURCING, BASIS_SOURCING_LOW])
+    expected = merged["supply_risk_assess"].fillna(merged["supply_risk_min_assess"])
     pd.testing.assert_series_equal(
-        merged["supply_risk"], merged["supply_risk_assess"], check_names=False
+        merged.loc[zone_basis, "supply_risk"], expected[zone_basis], check_names=False
     )
+    lower = zone_basis & merged["supply_risk_assess"].isna()
+    assert (merged.loc[lower, "supply_risk_basis"] == "lower end of the interval").all()
+    # where the zone's sourcing does not bound the rival's share above 0, the world's mix:
+    # inside assess's interval wherever assess gives one
+    world = merged[~zone_basis & merged["supply_risk"].notna()]
+    assert not world.empty
+    bounded = world[world["supply_risk_min_assess"].notna()]
+    assert (bounded["supply_risk"] >= bounded["supply_risk_min_assess"] - 1e-12).all()
+    assert (bounded["supply_risk"] <= bounded["supply_risk_max_assess"] + 1e-12).all()
     pd.testing.assert_series_equal(
         merged["zone_self_sufficiency"],
         merged["zone_self_sufficiency_assess"],

@@ -188,11 +188,52 @@ def test_supply_risk_bounds_import_reliance(ir: float, bounded: float) -> None:
     assert row["supply_risk"] == pytest.approx(expected, rel=1e-12)
 
 
-def test_supply_risk_without_recycling_rate_is_null_with_reason() -> None:
+def test_supply_risk_without_recycling_rate_is_a_bound_with_reason() -> None:
+    # no recycling credit is invented: EoL-RIR lies in [0, 1], so SR in [0, SR before recycling]
     row = supply_risk(*_supply_risk_inputs(0.75, None), TOY, year=YEAR).iloc[0]
     assert np.isnan(row["supply_risk"])
     assert row["supply_risk_before_recycling"] == pytest.approx(2.007875, rel=1e-12)
-    assert row["note"] == "no end-of-life recycling input rate"
+    assert row["supply_risk_min"] == 0.0
+    assert row["supply_risk_max"] == pytest.approx(2.007875, rel=1e-12)
+    assert row["note"].startswith("no referenced end-of-life recycling input rate")
+
+
+def test_supply_risk_without_sourcing_uses_the_global_mix() -> None:
+    # JRC 2017: where EU sourcing data are missing the global supply mix stands in for
+    # it, so SR = HHI_WGI,GS · (1 − EoL-RIR) · SI whatever IR is, even an unknown IR
+    shares, sourcing, governance, recycling, dependence = _supply_risk_inputs(0.75, 0.2)
+    for ir in (0.75, np.nan):
+        dep = dependence.assign(import_reliance=ir)
+        row = supply_risk(shares, sourcing.iloc[0:0], governance, recycling, dep, TOY).iloc[0]
+        assert bool(row["sourcing_unknown"])
+        assert row["hhi_wgi_sourcing"] == pytest.approx(2.396, rel=1e-12)
+        assert row["supply_risk"] == pytest.approx(2.396 * 0.8, rel=1e-12)
+        assert "global supply mix stands in" in row["note"]
+
+
+def test_supply_risk_with_a_withheld_share_is_an_interval() -> None:
+    # Australia's 10% withheld under a world total of 100: its share in [0, 0.1 + rounding]
+    shares, sourcing, governance, recycling, dependence = _supply_risk_inputs(0.75, 0.2)
+    rows = shares[["source", "mineral_id", "stage", "product", "year", "country"]].assign(
+        quantity_t=[60.0, 30.0, np.nan],
+        status=["reported", "reported", "withheld"],
+    )
+    totals = rows.iloc[[0]][["source", "mineral_id", "stage", "product", "year"]].assign(
+        kind="world", quantity_t=100.0
+    )
+    bounded = production_shares(rows, totals)
+    aus = bounded[bounded["country"] == "AUS"].iloc[0]
+    assert (aus["share_low"], aus["share_high"]) == (0.0, pytest.approx(0.15))  # 10 + 5
+    row = supply_risk(bounded, sourcing, governance, recycling, dependence, TOY).iloc[0]
+    assert np.isnan(row["hhi_wgi_global"])
+    assert row["hhi_wgi_global_min"] == pytest.approx(2.376, rel=1e-12)  # AUS as 0
+    assert row["hhi_wgi_global_max"] == pytest.approx(2.376 + 0.15**2 * 2, rel=1e-12)
+    # SR at both ends: [G·IR/2 + H·(1 − IR/2)]·(1 − 0.2), IR = 0.75
+    low = (2.376 * 0.375 + 1.775 * 0.625) * 0.8
+    high = ((2.376 + 0.045) * 0.375 + 1.775 * 0.625) * 0.8
+    assert row["supply_risk_min"] == pytest.approx(low, rel=1e-12)
+    assert row["supply_risk_max"] == pytest.approx(high, rel=1e-12)
+    assert row["note"].startswith("global supply mix known as an interval")
 
 
 def _geopolrisk_inputs() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -282,3 +323,23 @@ def test_geopolrisk_real_data_sanity(real: dict[str, pd.DataFrame]) -> None:
     assert (g.loc[both, "geopolrisk_min"] <= g.loc[both, "geopolrisk"] + 1e-12).all()
     # 2024 trade uses the latest WGI year (2023)
     assert (g.loc[g["year"] == 2024, "wgi_year"] == 2023).all()
+
+
+def test_cobalt_ores_without_trade_code_get_the_global_mix(network: SupplyNetwork) -> None:
+    # cobalt ores have no HS code in the BACI subset: no import reliance, no sourcing mix;
+    # SR is the global supply mix's HHI_WGI times the referenced recycling credit
+    rows, totals = network.default_production()
+    zone = Zone.from_mapping({"name": "EU27 alone", "members": ["EU27"], "rivals": ["CHN"]})
+    shares = production_shares(rows, totals)
+    dep = import_dependence(network.trade, rows, zone, totals=totals)
+    src = zone_sourcing(network.trade, rows, zone, totals=totals, dependence=dep)
+    sr = supply_risk(shares, src, network.governance, network.recycling, dep, zone, year=2024)
+    cobalt = sr[(sr["mineral_id"] == "cobalt") & (sr["stage"] == "mining")].iloc[0]
+    assert bool(cobalt["sourcing_unknown"])
+    assert np.isnan(cobalt["import_reliance_min"])
+    assert cobalt["eol_rir_reference"]
+    assert cobalt["supply_risk"] == pytest.approx(
+        cobalt["hhi_wgi_global"] * (1 - cobalt["eol_rir"]), rel=1e-12
+    )
+    # the Democratic Republic of the Congo alone: 0.7 or so squared times its WGI score
+    assert 3.0 < cobalt["supply_risk"] < 5.0

@@ -74,13 +74,16 @@ def _one(frame: pd.DataFrame, **key: object) -> pd.Series:
 
 
 def test_rare_earth_mining_2023(production: pd.DataFrame) -> None:
-    # MCS2024 rare earths: United States 43,000 t, China 240,000 t, world 350,000 t
-    # (REO); no other zone country mines rare earths.
+    # MCS2025 revised 2023 (the newest edition wins per year; MCS2024 had 43,000 /
+    # 240,000 / 350,000 t): United States 41,600 t, China 255,000 t, other countries
+    # 1,440 t; the listed rows sum to 376,090 t, above the rounded total of 376,000 t,
+    # so the sum is the denominator. No other zone country mines rare earths.
     row = _one(production, source=USGS, mineral_id="rare_earths", stage="mining", year=2023)
-    assert row["zone_quantity_t"] == 43_000
-    assert row["zone_share"] == 43_000 / 350_000
+    assert row["world_quantity_t"] == 376_090
+    assert row["zone_quantity_t"] == 41_600
+    assert row["zone_share"] == 41_600 / 376_090
     assert row["zone_share_upper"] == row["zone_share"]  # complete listing, nothing withheld
-    assert row["rival_share"] == 240_000 / 350_000
+    assert row["rival_share"] == 255_000 / 376_090
     assert row["complete_listing"]
     assert row["n_members_withheld"] == row["n_members_missing"] == 0
 
@@ -88,33 +91,42 @@ def test_rare_earth_mining_2023(production: pd.DataFrame) -> None:
 def test_rare_earth_mining_share_outside_china(shares: pd.DataFrame, zone: Zone) -> None:
     out = non_rival_supply(shares, zone)
     assert list(out.columns) == NON_RIVAL_COLUMNS
+    # MCS2025's 2023: 376,090 t in all, 255,000 t from China (see above)
     row = _one(out, source=USGS, mineral_id="rare_earths", stage="mining", year=2023)
-    assert row["non_rival_quantity_t"] == 110_000
-    assert row["zone_non_rival_share"] == 43_000 / 110_000
+    assert row["non_rival_quantity_t"] == 376_090 - 255_000
+    assert row["zone_non_rival_share"] == 41_600 / (376_090 - 255_000)
     # China's cobalt mining is not listed by the IEA: non-China supply is unknown.
     iea = _one(out, source=IEA, mineral_id="cobalt", stage="mining", year=2023)
     assert math.isnan(iea["zone_non_rival_share"])
 
 
-def test_rare_earth_reserves_2023(reserves: pd.DataFrame) -> None:
-    # MCS2024 rare-earth reserves: United States 1.8 Mt, China 44 Mt, world 110 Mt
-    # (published, rounded: the denominator). Greenland (1.5 Mt) is not in the EU.
+def test_rare_earth_reserves_2022(reserves: pd.DataFrame) -> None:
+    # MCS2023 rare-earth reserves (2022): United States 2.3 Mt, China 44 Mt, world
+    # 130 Mt (published, rounded: the denominator). Greenland is not in the EU.
     assert list(reserves.columns) == ZONE_RESERVES_COLUMNS
-    row = _one(reserves, source=USGS, mineral_id="rare_earths", year=2023)
-    assert row["world_reserves_t"] == 110_000_000
+    row = _one(reserves, source=USGS, mineral_id="rare_earths", year=2022)
+    assert row["world_reserves_t"] == 130_000_000
     assert row["denominator"] == "published world total"
-    assert row["zone_reserves_t"] == 1_800_000
-    assert row["zone_reserves_share"] == 1_800_000 / 110_000_000
-    assert row["rival_reserves_share"] == 44_000_000 / 110_000_000
+    assert row["zone_reserves_t"] == 2_300_000
+    assert row["zone_reserves_share"] == 2_300_000 / 130_000_000
+    assert row["rival_reserves_share"] == 44_000_000 / 130_000_000
+    # MCS2024 (2023): the listed reserves (China 44, Vietnam 22, Brazil 21 Mt …)
+    # sum to about 115 Mt, above the published 110 Mt beyond its rounding: a source
+    # inconsistency, so no share (before: 1.8 / 110 with shares summing above 1).
+    row = _one(reserves, source=USGS, mineral_id="rare_earths", year=2023)
+    assert str(row["denominator"]).startswith("unknown: source inconsistency")
+    assert math.isnan(row["zone_reserves_share"])
 
 
 def test_iea_battery_graphite_zone_share_is_bounded(production: pd.DataFrame) -> None:
     # IEA 2024 edition, battery-grade graphite 2023: Japan 123.5 kt, Germany 28.2 kt,
-    # United States 16.5 kt, Sweden 0 of 2,037.2 kt; rest of world 44.9 kt. The IEA
-    # lists top producers only, so a member may hide in the rest of the world.
+    # United States 16.5 kt, Sweden 0, China 1,851.9 kt, Canada 0.4 kt; rest of world
+    # 44.9 kt. The rows sum to 2,065.4 kt, above the printed total of 2,037.2 kt, so
+    # the sum is the denominator. The IEA lists top producers only, so a member may
+    # hide in the rest of the world.
     row = _one(production, source=IEA, mineral_id="graphite", stage="processing", year=2023)
     assert row["zone_quantity_t"] == pytest.approx(123_500 + 28_200 + 16_500)
-    assert row["zone_share"] == pytest.approx(168_200 / 2_037_200)
+    assert row["zone_share"] == pytest.approx(168_200 / 2_065_400)
     assert not row["complete_listing"]
     assert row["zone_share_upper"] == pytest.approx(row["zone_share"] + 1 - row["coverage"])
     assert row["zone_share_upper"] > row["zone_share"]
@@ -122,27 +134,62 @@ def test_iea_battery_graphite_zone_share_is_bounded(production: pd.DataFrame) ->
 
 
 def test_withheld_member_makes_the_share_unknown_with_bounds(production: pd.DataFrame) -> None:
-    # MCS2024 barite 2023: U.S. output withheld (W), Mexico 260,000 t, world 8,500,000 t.
-    # Before the fix zone_share was 260,000 / 8,500,000 (the U.S. counted as 0).
+    # MCS2025 barite 2023 (revised): U.S. output withheld (W), Mexico 320,000 t, world
+    # 8,080,000 t (MCS2024 had 260,000 of 8,500,000). Before the fix zone_share was
+    # Mexico / world (the U.S. counted as 0).
     row = _one(production, source=USGS, mineral_id="barite", stage="mining", year=2023)
     assert row["n_members_withheld"] == 1
     assert math.isnan(row["zone_share"])
     assert math.isnan(row["zone_quantity_t"])
-    assert row["zone_quantity_min_t"] == 260_000
-    assert row["zone_share_min"] == 260_000 / 8_500_000
+    assert row["zone_quantity_min_t"] == 320_000
+    assert row["zone_share_min"] == 320_000 / 8_080_000
     assert row["zone_share_upper"] > row["zone_share_min"]
-    assert row["zone_share_upper"] == pytest.approx(row["zone_share_min"] + 1 - row["coverage"])
+    # the world total "excludes U.S. production": nothing bounds the withheld U.S. figure
+    # (as in metrics.balance), so the zone's share may be anything up to 1
+    assert row["zone_share_upper"] == 1.0
 
 
 def test_boron_zone_share_is_unknown_not_zero(production: pd.DataFrame) -> None:
-    # MCS2024 boron 2023: U.S. output withheld, country figures on six bases (ulexite,
+    # MCS2024 boron 2022: U.S. output withheld, country figures on six bases (ulexite,
     # crude ore, B2O3 equivalent ...) and "World totals cannot be calculated".
-    # Before the fix: zone_share 0.0 against a summed 1,140,000 t.
-    row = _one(production, source=USGS, mineral_id="boron", stage="mining", year=2023)
+    # Before the fix: zone_share 0.0 against a summed total.
+    row = _one(production, source=USGS, mineral_id="boron", stage="mining", year=2022)
     assert math.isnan(row["world_quantity_t"])
     assert row["denominator"] == UNKNOWN_BASES
     for col in ("zone_share", "zone_share_min", "zone_share_upper", "rival_share"):
         assert math.isnan(row[col]), col
+    # MCS2025 gives 2023 on one basis ("boron all types") but withholds the U.S.
+    # figure and prints no world total: still unknown, for another reason.
+    row = _one(production, source=USGS, mineral_id="boron", stage="mining", year=2023)
+    assert math.isnan(row["world_quantity_t"])
+    assert row["denominator"] == "unknown: withheld or missing figures and no published total"
+    assert math.isnan(row["zone_share"])
+
+
+def test_a_member_given_as_a_bound_gives_an_interval(production: pd.DataFrame) -> None:
+    # MCS2024 vermiculite 2022: Mexico "<500" t, United States 100,000 t, world 516,000 t.
+    # Before: zone_share counted Mexico's bound as 500 t and showed an exact share.
+    row = _one(production, source=USGS, mineral_id="vermiculite", stage="mining", year=2022)
+    assert math.isnan(row["zone_share"])
+    known = row["zone_quantity_min_t"]  # Mexico counted 0
+    assert row["zone_share_min"] == pytest.approx(known / 516_000, rel=1e-12)
+    assert row["zone_share_upper"] == pytest.approx((known + 500) / 516_000, rel=1e-12)
+    # MCS2023 zirconium 2021: United States "<100" kt, the only member listed
+    row = _one(production, source=USGS, mineral_id="zirconium", stage="mining", year=2021)
+    assert math.isnan(row["zone_share"])
+    assert row["zone_share_min"] == 0.0
+    assert row["zone_share_upper"] == pytest.approx(100_000 / row["world_quantity_t"])
+
+
+def test_reserves_against_a_lower_bound_total_are_upper_bounds(reserves: pd.DataFrame) -> None:
+    # MCS2025 nickel reserves 2024: world ">130,000,000" t; China 4,400,000 t. Before,
+    # China's 0.0335 and the zone's share were shown as exact.
+    row = _one(reserves, source=USGS, mineral_id="nickel", year=2024)
+    assert math.isnan(row["world_reserves_t"])
+    assert math.isnan(row["zone_reserves_share"])
+    assert math.isnan(row["rival_reserves_share"])
+    assert row["zone_reserves_share_min"] == 0.0
+    assert 0.0 < row["zone_reserves_share_upper"] < 0.01
 
 
 def test_missing_member_reserves_make_the_reserves_share_unknown(reserves: pd.DataFrame) -> None:
@@ -153,7 +200,9 @@ def test_missing_member_reserves_make_the_reserves_share_unknown(reserves: pd.Da
     assert math.isnan(row["world_reserves_t"])
     assert row["denominator"] == UNKNOWN_WITHHELD
     assert math.isnan(row["zone_reserves_share"])
-    assert math.isnan(row["zone_reserves_share_min"])
+    # nothing bounds the two NA figures nor the world: the interval is all of [0, 1]
+    assert row["zone_reserves_share_min"] == 0.0
+    assert row["zone_reserves_share_upper"] == 1.0
 
 
 def test_rival_share_agrees_with_concentration(
@@ -284,8 +333,11 @@ def test_zone_share_is_null_exactly_when_a_member_figure_is_unknown(
     world = out["world_quantity_t"] > 0
     assert out.loc[gap, "zone_share"].isna().all()
     assert out.loc[~gap & world, "zone_share"].notna().all()
+    # where the world quantity is unknown but bounded, the share is an interval
     pd.testing.assert_series_equal(
-        out.loc[~gap, "zone_share"], out.loc[~gap, "zone_share_min"], check_names=False
+        out.loc[~gap & world, "zone_share"],
+        out.loc[~gap & world, "zone_share_min"],
+        check_names=False,
     )
 
 

@@ -39,8 +39,13 @@ def _value(trace: Any, label: str, axis: str = "y") -> float:
 def test_china_share_figure_reproduces_usgs_rare_earths(assessment: Assessment) -> None:
     fig = figures.china_share_by_stage(assessment.summary, year=assessment.year)
     mining = _trace(fig, name="mining")
-    # USGS MCS 2024: China mined 240,000 t REO of a world 350,000 t in 2023.
-    assert _value(mining, "Rare earths") == pytest.approx(240_000 / 350_000)
+    # USGS MCS 2025 (MCS2025_World_Data.csv, 2024 estimates): China mined 270,000 t REO;
+    # the listed countries and "Other Countries" add up to 393,950 t, above the rounded
+    # world total of 390,000 t by less than its rounding (5,000 t), so the sum is the
+    # denominator (metrics.shares.ROUNDED_BELOW) and the share stays within USGS's.
+    share = _value(mining, "Rare earths")
+    assert share == pytest.approx(270_000 / 393_950)
+    assert abs(share - 270_000 / 390_000) < 5_000 / 390_000
     # IEA 2024 edition: China refines about 92% of magnet rare earths (base year 2023);
     # the default is the latest year (2025 edition, 2024), also above 90%.
     assert _value(_trace(fig, name="processing"), "Rare earths") > 0.9
@@ -117,11 +122,21 @@ def test_zone_vs_china_reproduces_usgs_reserves(assessment: Assessment) -> None:
     china = [t for t in fig.data if t.name == "China"]
     zone = [t for t in fig.data if t.name == "Zone"]
     assert len(china) == len(zone) == 3  # mining, processing, reserves
-    # USGS MCS 2024: China holds 44 of the world's 110 million t REO of reserves.
-    assert _value(china[2], "Rare earths") == pytest.approx(44 / 110)
-    assert _value(china[0], "Rare earths") == pytest.approx(240_000 / 350_000)
-    # The zone mined 43,000 t (USA) of 350,000 t in 2023.
-    assert _value(zone[0], "Rare earths") == pytest.approx(43_000 / 350_000)
+    # USGS MCS 2025 (MCS2025_World_Data.csv), reserves 2024: China holds 2.4 of the
+    # world's 4.6 million t of tungsten (the listed countries add up to 4.57 Mt).
+    assert _value(china[2], "Tungsten") == pytest.approx(2_400_000 / 4_600_000)
+    # Lithium reserves 2024: the listed rows add up to 30,044,000 t, above the rounded
+    # 30 Mt by less than its rounding, so the sum is the denominator: China 3.0 Mt,
+    # the zone the United States (1.8 Mt) and Portugal (60,000 t).
+    assert _value(china[2], "Lithium") == pytest.approx(3_000_000 / 30_044_000)
+    assert _value(zone[2], "Lithium") == pytest.approx(1_860_000 / 30_044_000)
+    # Rare-earth reserves 2024 have no point share: MCS2025 gives the world total only
+    # as a bound (">90,000,000" t), so China's 44 Mt is at most 44/90 of it.
+    assert "Rare earths" not in list(china[2].y)
+    # Mine production 2024e: China 270,000 t and the zone 45,000 t (USA) of the
+    # 393,950 t the listed rows add up to (rounded world total 390,000 t).
+    assert _value(china[0], "Rare earths") == pytest.approx(270_000 / 393_950)
+    assert _value(zone[0], "Rare earths") == pytest.approx(45_000 / 393_950)
     assert china[0].marker.color == figures.CHINA_COLOUR
     assert zone[0].marker.color == figures.ZONE_COLOUR
 
@@ -137,10 +152,10 @@ def test_production_map_uses_bundled_geometry(assessment: Assessment) -> None:
     quantity = dict(
         zip(production.locations, (row[1] for row in production.customdata), strict=True)
     )
-    assert quantity["CHN"] == 240_000  # USGS MCS 2024, 2023 estimate
-    assert quantity["USA"] == 43_000
-    assert max(production.z) == pytest.approx(math.log10(240_000))
-    assert "2023" in fig.layout.title.text
+    assert quantity["CHN"] == 270_000  # USGS MCS 2025, 2024 estimate (MCS2024: 240,000 for 2023)
+    assert quantity["USA"] == 45_000
+    assert max(production.z) == pytest.approx(math.log10(270_000))
+    assert "2024" in fig.layout.title.text
     assert "USGS MCS" in fig.layout.title.text
     base = _trace(fig, name="not listed")
     assert len(base.locations) == len(geometry["features"]) - 1  # all but Antarctica

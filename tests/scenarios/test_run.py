@@ -12,12 +12,12 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from friendshore.cli.scenario_run import JSON_KEYS, run_command
+from friendshore.cli.scenario_run import run_command
 from friendshore.data.store import connect
 from friendshore.model.supply import SupplyNetwork
 from friendshore.model.zone import default_zone
 from friendshore.scenarios.model import Response, Stockpile, load_scenario
-from friendshore.scenarios.run import RECORD_COLUMNS, ScenarioResult, run_scenario
+from friendshore.scenarios.run import JSON_KEYS, RECORD_COLUMNS, ScenarioResult, run_scenario
 
 
 @pytest.fixture(scope="module")

@@ -232,7 +232,10 @@ def test_mineral_page_equals_the_api_and_the_cli(
         assert page.locator("#trade-year").input_value() == str(trade["year"])
         # every source is named: the citations list each dataset used
         assert set(cells(page, "citations", "source")) == {c["source"] for c in detail["citations"]}
-        assert "USGS MCS (MCS2024)" in page.locator("#production").inner_text()
+        # graphite mine production for 2024 comes from the USGS MCS 2025 world data
+        mining = next(r for r in detail["summary"] if r["stage"] == "mining")
+        assert (mining["source"], mining["year"]) == ("USGS MCS", 2024)
+        assert "USGS MCS (MCS2025)" in page.locator("#production").inner_text()
         # the trend chart as PNG from the keyboard, at twice its size on screen
         name, data = png_by_keyboard(page, "trend-production")
         assert name == "china-share-graphite.png"
@@ -256,6 +259,13 @@ def test_member_page_equals_the_api_and_the_cli(
         by_key = {(r["mineral"], r["stage"], r["year"]): r for r in profile["rows"]}
         for mineral, stage, year, share in zip(minerals, stages, years, china, strict=True):
             assert by_key[(mineral, stage, year)]["china_import_share"] == share
+        # net import reliance: the latest year with both production and trade, maybe older
+        reliance = {(r["mineral"], r["stage"]): r for r in profile["reliance"]}
+        nir = [number(c) for c in cells(page, "profile-table", "nir")]
+        for mineral, stage, value in zip(minerals, stages, nir, strict=True):
+            known = reliance.get((mineral, stage))
+            assert value == (known["import_reliance"] if known else None), (mineral, stage)
+        assert any(r["year"] < profile["year"] for r in profile["reliance"])
         # the latest year with trade for every mineral and stage the member imports
         assert set(zip(minerals, stages, strict=True)) == {
             (r["mineral"], r["stage"])
@@ -275,6 +285,54 @@ def test_member_page_equals_the_api_and_the_cli(
         row = minerals.index("graphite")
         expected = next(r for r in cli if r["year"] == years[row] and r["stage"] == stages[row])
         assert china[row] == pytest.approx(expected["china_import_share_value"], rel=1e-9)
+
+
+def _published_text(text: str | None) -> str:
+    """USGS's figure as the Member page writes it (member.js ``publishedText``)."""
+    if text is None or not text.strip():
+        return "—"
+    if text.strip().upper() == "E":
+        return "net exporter"
+    if text.strip().upper() in ("NA", "W", "XX"):
+        return "—"
+    t = text.strip().replace(" ", "")
+    return f"{t}%" if t.lstrip("<>").replace(".", "", 1).isdigit() else t
+
+
+def test_member_page_shows_usgs_published_beside_our_reliance(
+    base_url: str, browser: Browser
+) -> None:
+    profile = api(base_url, "/members/USA")
+    by_mineral: dict[str, list[dict[str, Any]]] = {}
+    for x in profile["us_published"]:
+        by_mineral.setdefault(x["mineral_id"], []).append(x)
+    url = base_url + "/member?id=USA"
+    with visit(browser, url, viewport=DESKTOP, screenshot="member-usgs-1280.png") as v:
+        page = v.page
+        minerals = cells(page, "profile-table", "mineral")
+        shown = cells(page, "profile-table", "usgs_published")
+        titles = page.locator("#profile-table tbody td[data-key='usgs_published']").evaluate_all(
+            "cells => cells.map(c => c.title)"
+        )
+        assert len(shown) == len(minerals)
+        for mineral, text, title in zip(minerals, shown, titles, strict=True):
+            rows = by_mineral.get(mineral, [])
+            if not rows:
+                assert text == "—", mineral
+                continue
+            for x in rows:
+                assert _published_text(x["published_text"]) in text, (mineral, text)
+                assert "computed from USGS salient components" in title
+                assert x["agreement"] in title
+            if len(rows) == 1 and rows[0]["difference_pp"] is not None:
+                diff = rows[0]["difference_pp"]
+                assert f"{'+' if diff >= 0 else ''}{diff:.1f} pp" in text
+        aluminum = shown[minerals.index("aluminum")]
+        assert aluminum.startswith(_published_text(by_mineral["aluminum"][0]["published_text"]))
+    # other members have no such column
+    url = base_url + "/member?id=JPN"
+    with visit(browser, url, viewport=DESKTOP, screenshot="member-jpn-1280.png") as v:
+        assert cells(v.page, "profile-table", "usgs_published") == []
 
 
 #: The Scenarios page's columns of what recovers a loss, as in the CLI's JSON records.

@@ -30,6 +30,11 @@ from friendshore.api.schemas import (
 from friendshore.data.sources import SOURCES
 from friendshore.metrics import assessment
 from friendshore.metrics.dependence import ZONE
+from friendshore.metrics.us_published import (
+    us_reliance_of,
+    with_us_published,
+    with_us_records,
+)
 
 router = APIRouter(tags=["metrics"])
 
@@ -111,7 +116,12 @@ def assessment_payload(snap: Snapshot) -> dict[str, Any]:
     return {
         "zone": snap.zone.name,
         "year": snap.assessment.year,
-        "records": assessment.summary_records(snap.assessment),
+        "records": with_us_records(
+            assessment.summary_records(snap.assessment),
+            us_reliance_of(snap.network, year=snap.assessment.year)
+            if "USA" in snap.zone.members
+            else pd.DataFrame(columns=["mineral_id"]),
+        ),
     }
 
 
@@ -239,8 +249,36 @@ def trade_payload(
     }
 
 
+#: Columns of a member's net import reliance at its latest year (``reliance`` of the profile).
+RELIANCE_COLUMNS: Final = [
+    "mineral",
+    "stage",
+    "year",
+    "import_reliance",
+    "import_reliance_min",
+    "import_reliance_max",
+    "import_reliance_note",
+]
+
+
+def latest_reliance(rows: pd.DataFrame, year: int) -> pd.DataFrame:
+    """Net import reliance (fraction) of each mineral × stage at its latest year with a figure.
+
+    The latest year up to ``year`` with both production and trade, i.e. where
+    the reliance has a value or both bounds; its bounds are NULL where the rows
+    carry none.
+    """
+    out = rows[rows["year"] <= year]
+    known = out["import_reliance"].notna()
+    if {"import_reliance_min", "import_reliance_max"} <= set(out.columns):
+        known |= out["import_reliance_min"].notna() & out["import_reliance_max"].notna()
+    out = out[known].sort_values(["mineral", "stage", "year"])
+    out = out.drop_duplicates(["mineral", "stage"], keep="last")
+    return out.reindex(columns=RELIANCE_COLUMNS).reset_index(drop=True)
+
+
 def member_payload(snap: Snapshot, member: str) -> dict[str, Any]:
-    """A member's dependence for every mineral × stage × year."""
+    """A member's dependence for every mineral × stage × year, and its latest import reliance."""
     members = snap.assessment.members
     rows = members[members["member"] == member].sort_values(["mineral", "stage", "year"])
     countries = sorted(snap.zone.countries if member == ZONE else snap.zone.members[member])
@@ -250,6 +288,12 @@ def member_payload(snap: Snapshot, member: str) -> dict[str, Any]:
         "countries": countries,
         "year": snap.assessment.year,
         "rows": frame_records(rows),
+        "reliance": frame_records(latest_reliance(rows, snap.assessment.year)),
+        "us_published": frame_records(
+            us_reliance_of(snap.network, year=snap.assessment.year)
+            if member == "USA"
+            else pd.DataFrame()
+        ),
     }
 
 
@@ -370,7 +414,7 @@ async def get_concentration(
 async def get_dependence(
     member: str, mineral: str, snap: SnapshotDep, year: Year = None
 ) -> Response:
-    """The rows of ``friendshore metrics dependence``."""
+    """The rows of ``friendshore metrics dependence`` (for the USA with USGS's figures beside)."""
     if member != ZONE and member not in snap.zone.members:
         raise FieldError(
             f"{member!r} is not a member of the zone ({', '.join([*snap.zone.members, ZONE])})",
@@ -382,6 +426,8 @@ async def get_dependence(
             frame = assessment.dependence_table(
                 snap.network, snap.zone, member=member, mineral=mineral, year=year
             )
+        if member == "USA":
+            frame = with_us_published(frame, us_reliance_of(snap.network, minerals=[mineral]))
         return table_payload({"member": member, "mineral": mineral, "year": year}, frame)
 
     return await _serve(snap, ("dependence", member, mineral, year), build)

@@ -57,15 +57,61 @@ class Coverage(_Row):
     trade_content_coverage: float | None
 
 
+class IntervalOut(_Row):
+    """A metric as a point or an interval (``value`` where a point, else ``low``/``high``)."""
+
+    value: float | None
+    low: float | None
+    high: float | None
+    width: float | None = Field(description="high - low; null if an end is unknown")
+    basis: str | None
+    note: str | None = Field(description="why not a point, or why null")
+
+
 class MemberMetrics(_Row):
     """A member's dependence in an assessment record."""
 
     member: str
     import_reliance: float | None
+    import_reliance_min: float | None = None
+    import_reliance_max: float | None = None
+    import_reliance_status: str | None = None
+    import_reliance_basis: str | None = None
+    import_reliance_note: str | None = None
+    import_reliance_interval: IntervalOut | None = None
     china_import_share: float | None
     intra_zone_share: float | None
     import_hhi: float | None
     geopolrisk: float | None
+
+
+class USPublished(_Row):
+    """U.S. net import reliance computed from USGS's components beside USGS's published figure."""
+
+    mineral_id: str
+    usgs_key: str = Field(description="USGS salient statistics file")
+    series: str = Field(description="product of a file that holds several ('' otherwise)")
+    commodity: str | None = Field(description="commodity as USGS writes it")
+    year: int
+    net_import_reliance: float | None = Field(
+        description="computed from USGS's U.S. components (fraction); null if a range"
+    )
+    net_import_reliance_min: float | None = Field(description="lower bound (fraction)")
+    net_import_reliance_max: float | None = Field(description="upper bound (fraction)")
+    published: float | None = Field(description="USGS's published figure (fraction)")
+    published_text: str | None = Field(description="as written: '44', '>50', 'E' (net exporter)")
+    published_bound: str | None = Field(description="'>' or '<' where USGS gives a bound")
+    fig2_text: str | None = Field(description="MCS Fig. 2 figure of the year, as written")
+    difference_pp: float | None = Field(
+        description="computed − published, percentage points (points only)"
+    )
+    agreement: str = Field(
+        description="'within 5 pp', 'inside published bound', 'overlaps published bound', "
+        "'overlaps published figure', 'differs' or 'not comparable'"
+    )
+    reason: str | None = Field(description="why they differ; null where they agree")
+    source: str
+    release: str = Field(description="MCS edition read")
 
 
 class AssessmentRecord(_Row):
@@ -85,14 +131,35 @@ class AssessmentRecord(_Row):
     hhi_band: str | None
     zone_production_share: float | None
     zone_production_share_min: float | None
+    zone_production_share_max: float | None = None
     zone_reserves_share: float | None
+    zone_import_reliance: float | None = None
+    zone_import_reliance_min: float | None = None
+    zone_import_reliance_max: float | None = None
+    zone_import_reliance_note: str | None = None
     zone_self_sufficiency: float | None
+    zone_self_sufficiency_min: float | None = None
+    zone_self_sufficiency_max: float | None = None
+    zone_self_sufficiency_note: str | None = None
     supply_risk: float | None
+    supply_risk_min: float | None = None
+    supply_risk_max: float | None = None
+    supply_risk_note: str | None = None
+    balance_basis: str | None = None
     geopolrisk: float | None
     zone_import_share: float | None
     zone_non_rival_supply_share: float | None
     coverage: Coverage
+    intervals: dict[str, IntervalOut] = Field(
+        default_factory=dict,
+        description="zone_import_reliance, zone_self_sufficiency and supply_risk as intervals",
+    )
     members: list[MemberMetrics]
+    us_net_import_reliance: list[USPublished] = Field(
+        default_factory=list,
+        description="U.S. net import reliance of the record's mineral computed from USGS's "
+        "salient components beside USGS's published figure (empty if the USA is not a member)",
+    )
 
 
 class AssessmentOut(_Row):
@@ -188,6 +255,15 @@ class MemberYear(_Row):
     stage: str
     year: int
     import_reliance: float | None
+    import_reliance_min: float | None = Field(default=None, description="lower bound, 0-1")
+    import_reliance_max: float | None = Field(default=None, description="upper bound, 0-1")
+    import_reliance_status: str | None = Field(
+        default=None,
+        description="'point', 'interval', 'inconsistent sources' or 'no bound'",
+    )
+    import_reliance_basis: str | None = Field(
+        default=None, description="what the balance's tonnes measure, and its source"
+    )
     import_reliance_note: str | None
     china_import_share: float | None = Field(description="share of import value, 0-1")
     china_import_share_qty: float | None = Field(description="share of import tonnes, 0-1")
@@ -210,6 +286,18 @@ class TradeOut(_Row):
     trend: list[MemberYear]
 
 
+class MemberReliance(_Row):
+    """A member's net import reliance for one mineral and stage at its latest year with one."""
+
+    mineral: str
+    stage: str
+    year: int = Field(description="latest year with both production and trade")
+    import_reliance: float | None = Field(description="point value (fraction); null if a range")
+    import_reliance_min: float | None = Field(description="lower bound (fraction)")
+    import_reliance_max: float | None = Field(description="upper bound (fraction)")
+    import_reliance_note: str | None
+
+
 class MemberProfile(_Row):
     """One member's dependence profile: every mineral × stage × year."""
 
@@ -218,6 +306,17 @@ class MemberProfile(_Row):
     countries: list[str]
     year: int = Field(description="latest year assessed")
     rows: list[MemberYear]
+    reliance: list[MemberReliance] = Field(
+        default_factory=list,
+        description="net import reliance per mineral and stage at the latest year (up to "
+        "`year`) that has both production and trade",
+    )
+    us_published: list[USPublished] = Field(
+        default_factory=list,
+        description="USA only: per commodity series at its latest year up to `year`, the net "
+        "import reliance computed from USGS's salient components beside USGS's published "
+        "figure, never blended; empty for other members",
+    )
 
 
 class TableOut(_Row):

@@ -109,7 +109,7 @@ class GERequest(pydantic.BaseModel):
     data: Literal["sample", "store"] = pydantic.Field(
         "sample",
         description="sample: gegravity's 30-country sample (USD million, 2006); "
-        "store: the minerals panel of the store (USD)",
+        "store: the minerals panel of the store (USD, BACI HS92 codes)",
     )
     members: list[str] | None = pydantic.Field(
         None, description="members getting the preference (ISO3 or bloc); default: the zone's"
@@ -281,7 +281,8 @@ def _store_frame(engine: Engine, year: int | None) -> tuple[pd.DataFrame, pd.Dat
         )
     frame, left = panel.square(use_year)
     dropped = pd.concat([panel.dropped, left], ignore_index=True)
-    return frame, dropped, f"minerals panel of the store ({use_year}, USD)"
+    nomenclature = panel.nomenclature or "HS"
+    return frame, dropped, f"minerals panel of the store ({use_year}, USD, BACI {nomenclature})"
 
 
 @router.post(

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 
 from friendshore._core.errors import ValidationError
 from friendshore._core.types import OutputFormat, Stage
 from friendshore.cli.common import FormatOption, StoreOption, handle_errors, resolve_store
-from friendshore.cli.output import emit_frame, emit_json, stderr
-from friendshore.metrics import assessment
-from friendshore.model.supply import SupplyNetwork
-from friendshore.model.zone import Zone
-from friendshore.report.html import write_report
+from friendshore.cli.output import emit_frame, emit_json, emit_table, stderr, stdout
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from friendshore.model.supply import SupplyNetwork
+    from friendshore.model.zone import Zone
 
 ZoneOption = Annotated[
     Path | None,
@@ -43,45 +44,48 @@ YearOption = Annotated[
 ]
 
 
+def us_published_rows(network: SupplyNetwork, zone: Zone, *, year: int | None) -> pd.DataFrame:
+    """U.S. net import reliance computed beside USGS's published figure, if the USA is a member.
+
+    One row per commodity series of the salient statistics at its latest year up
+    to ``year`` (:func:`friendshore.metrics.us_published.us_reliance_of`); no
+    rows where the zone does not count the USA as a member.
+    """
+    import pandas as pd
+
+    from friendshore.metrics.us_published import US_PUBLISHED_COLUMNS, us_reliance_of
+
+    if "USA" not in zone.members:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in US_PUBLISHED_COLUMNS})
+    return us_reliance_of(network, year=year)
+
+
+def emit_us_section(us: pd.DataFrame, *, year: int | None) -> None:
+    """Print the U.S. section (computed beside published) under a table; nothing if empty."""
+    from friendshore.cli.us_section import TABLE_WIDTH, us_section
+
+    if us.empty:
+        return
+    view = us_section(us, year=year)
+    stdout.print("")
+    emit_table(
+        view.frame,
+        title=view.title,
+        right=view.right,
+        notes=view.footnotes,
+        max_width={"mineral": 24},
+        width=TABLE_WIDTH,
+    )
+
+
 def load_zone(path: Path | None, add: list[str] | None) -> Zone:
     """Read the zone file (or the default zone) and add what-if members."""
+    from friendshore.model.zone import Zone
+
     zone = Zone.load(path)
     for code in add or []:
         zone = zone.with_member(code.strip().upper())
     return zone
-
-
-def ranked_summary(summary: pd.DataFrame, critical: set[str], *, top: int = 20) -> pd.DataFrame:
-    """The critical minerals where the zone depends most on China, by stage (terminal view).
-
-    Ranked by China's share of world output of the stage, then HHI; shares shown
-    in percent, ``—`` where not computable.
-    """
-    ranked = summary[summary["mineral"].isin(critical)].sort_values(
-        ["china_share", "hhi"], ascending=False, na_position="last"
-    )
-
-    def pct(col: str) -> pd.Series:
-        return ranked[col].map(lambda v: "—" if pd.isna(v) else f"{100 * v:.0f}%")
-
-    view = pd.DataFrame(
-        {
-            "mineral": ranked["mineral"],
-            "stage": ranked["stage"],
-            "product": ranked["product"],
-            "year": ranked["year"],
-            "source": ranked["source"],
-            "China": pct("china_share"),
-            "HHI": ranked["hhi"].round(0),
-            "zone output": pct("zone_production_share"),
-            "zone reserves": pct("zone_reserves_share"),
-            "self-suff.": pct("zone_self_sufficiency"),
-            "supply risk": ranked["supply_risk"].round(2),
-            "GeoPolRisk": ranked["geopolrisk"].round(3),
-            "known": pct("coverage"),
-        }
-    )
-    return view.head(top).reset_index(drop=True)
 
 
 @handle_errors
@@ -97,32 +101,67 @@ def assess_command(
     no_report: Annotated[
         bool, typer.Option("--no-report", help="Do not write the HTML report.")
     ] = False,
+    top: Annotated[
+        int,
+        typer.Option("--top", min=0, help="Rows of the table (0: every critical record)."),
+    ] = 20,
+    wide: Annotated[
+        bool,
+        typer.Option(
+            "--wide",
+            help="Table: add year, source, world output, top-3 share, HHI, reserves, "
+            "self-sufficiency, GeoPolRisk and coverage (wider than 100 columns).",
+        ),
+    ] = False,
 ) -> None:
-    """Assess the zone's dependence on China: every mineral, stage and member.
+    """Assess the zone's dependence on its rival (China): every mineral, stage and member.
 
-    Prints the minerals where the zone depends most on China, by stage (or, with
-    --format json, one record per mineral and stage in the documented schema)
-    and writes a self-contained HTML report to --out.
+    The table ranks the critical mineral × stage records by the rival's share of
+    world output and gives the zone's share of world output, its net import
+    reliance, the share of its imports from the rival and supply risk; intervals
+    print as 38–61% and every blank "—" has its reason under the table. --format
+    json: one record per mineral and stage in the documented schema; csv: the
+    whole summary. Writes a self-contained HTML report to --out.
     """
+    from friendshore.cli.assess_table import assess_table, rival_label
+    from friendshore.data.countries import read_countries
+    from friendshore.metrics import assessment
+    from friendshore.model.supply import SupplyNetwork
+    from friendshore.report.html import write_report
+
     zone = load_zone(zone_file, add_member)
     network = SupplyNetwork.from_store(resolve_store(store_path))
     result = assessment.assess(network, zone, year=year)
+    us = us_published_rows(network, zone, year=result.year)
     if fmt is OutputFormat.JSON:
-        emit_json(assessment.summary_records(result))
+        from friendshore.metrics.us_published import with_us_records
+
+        emit_json(with_us_records(assessment.summary_records(result), us))
     elif fmt is OutputFormat.CSV:
         emit_frame(result.summary, fmt)
     else:
         critical = set(network.minerals.loc[network.minerals["usgs_critical_2022"], "mineral_id"])
-        emit_frame(
-            ranked_summary(result.summary, critical),
-            fmt,
-            title=(
-                f"{zone.name}: where the zone depends most on China (critical minerals, "
-                f"ranked by China's share of world output of the stage, up to {result.year})"
-            ),
+        countries = read_countries()
+        names = dict(zip(countries["iso3"], countries["name"], strict=True))
+        view = assess_table(
+            result,
+            critical,
+            rival=rival_label(zone.rivals, names),
+            added=[c.strip().upper() for c in add_member or []],
+            top=top,
+            wide=wide,
         )
+        emit_table(
+            view.frame,
+            title=view.title,
+            right=view.right,
+            notes=view.footnotes,
+            max_width={"mineral": 23},
+        )
+        assessed = set(result.summary["mineral"]) & critical
+        emit_us_section(us[us["mineral_id"].isin(assessed)], year=result.year)
     if not no_report:
-        path = write_report(result, out)
+        path = write_report(result, out, us_published=us)
         stderr.print(f"report written to {path}")
 
 
@@ -143,6 +182,9 @@ def concentration_command(
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Per-country shares of world production and the HHI for one mineral and stage."""
+    from friendshore.metrics import assessment
+    from friendshore.model.supply import SupplyNetwork
+
     network = SupplyNetwork.from_store(resolve_store(store_path))
     frame = assessment.concentration_table(network, mineral=mineral, stage=stage.value, year=year)
     emit_frame(frame, fmt, title=f"{mineral} {stage.value}: shares of world production")
@@ -158,7 +200,16 @@ def dependence_command(
     store_path: StoreOption = None,
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
-    """A member's (or the zone's) import reliance and sourcing for one mineral, by stage."""
+    """A member's (or the zone's) import reliance and sourcing for one mineral, by stage.
+
+    For the USA, USGS's published net import reliance is shown beside the figure
+    computed from USGS's salient components (all forms of the commodity, not one
+    stage), with the difference and its reason: a second table, or ``usgs_*``
+    and ``salient_*`` columns in JSON and CSV.
+    """
+    from friendshore.metrics import assessment
+    from friendshore.model.supply import SupplyNetwork
+
     zone = load_zone(zone_file, None)
     if member != "zone" and member not in zone.members:
         raise ValidationError(
@@ -166,7 +217,19 @@ def dependence_command(
         )
     network = SupplyNetwork.from_store(resolve_store(store_path))
     frame = assessment.dependence_table(network, zone, member=member, mineral=mineral, year=year)
+    if member != "USA":
+        emit_frame(frame, fmt, title=f"{member}: dependence for {mineral}")
+        return
+    from friendshore.metrics.us_published import us_reliance_of, with_us_published
+
+    us = us_reliance_of(network, minerals=[mineral])
+    if fmt is not OutputFormat.TABLE:
+        emit_frame(with_us_published(frame, us), fmt)
+        return
     emit_frame(frame, fmt, title=f"{member}: dependence for {mineral}")
+    if year is not None:
+        us = us[us["year"] == year]
+    emit_us_section(us, year=None)
 
 
 @metrics_app.command("supply-risk")
@@ -179,6 +242,9 @@ def supply_risk_command(
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """EU-CRM-style supply risk and GeoPolRisk of the zone for one mineral, by stage."""
+    from friendshore.metrics import assessment
+    from friendshore.model.supply import SupplyNetwork
+
     zone = load_zone(zone_file, None)
     network = SupplyNetwork.from_store(resolve_store(store_path))
     frame = assessment.supply_risk_table(network, zone, mineral=mineral, year=year)
@@ -197,6 +263,9 @@ def membership_command(
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """What changes for each metric, mineral and stage if the candidate joins the zone."""
+    from friendshore.metrics import assessment
+    from friendshore.model.supply import SupplyNetwork
+
     zone = load_zone(zone_file, None)
     network = SupplyNetwork.from_store(resolve_store(store_path))
     frame = assessment.membership_change(network, zone, candidate=candidate.upper(), year=year)

@@ -16,12 +16,15 @@ from rich.text import Text
 from friendshore._core.errors import FriendshoreError, InputError
 from friendshore._core.types import OutputFormat
 from friendshore.cli.output import stderr
-from friendshore.data import store
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 STORE_ENV = "FRIENDSHORE_STORE"
+# The same names as friendshore.data.registry.REGISTRY_ENV and data.keystore.KEYS_ENV
+# (a test checks it); spelled here so that the help text does not load SQLAlchemy.
+REGISTRY_ENV = "FRIENDSHORE_REGISTRY"
+KEYS_ENV = "FRIENDSHORE_KEYS"
 
 StoreOption = Annotated[
     Path | None,
@@ -77,7 +80,11 @@ def resolve_store(path: Path | None) -> Path:
     if path is not None:
         return path
     env = os.environ.get(STORE_ENV)
-    return Path(env) if env else store.default_store_path()
+    if env:
+        return Path(env)
+    from friendshore.data import store
+
+    return store.default_store_path()
 
 
 def _report(exc: Exception) -> None:
@@ -113,10 +120,10 @@ def dask_client(*, enabled: bool, scheduler: str | None, workers: int) -> Iterat
     if not enabled:
         yield None
         return
-    from distributed import Client  # noqa: PLC0415 (heavy, dask only)
+    from distributed import Client  # heavy, dask only
 
     # Imported here so that every command's start-up does not load the scenario engine.
-    from friendshore.scenarios.montecarlo import local_cluster  # noqa: PLC0415
+    from friendshore.scenarios.montecarlo import local_cluster
 
     client: Any
     cluster: Any = None

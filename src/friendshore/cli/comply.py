@@ -7,29 +7,19 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 
 from friendshore._core.errors import ValidationError
 from friendshore._core.types import OutputFormat
-from friendshore.cli.common import FormatOption, handle_errors
+from friendshore.cli.common import KEYS_ENV, REGISTRY_ENV, FormatOption, handle_errors
 from friendshore.cli.output import emit_frame, emit_json, stderr
-from friendshore.compliance.certificates import parse_certificate
-from friendshore.compliance.declaration import load_declaration
-from friendshore.compliance.evaluate import evaluate, evaluation_frame
-from friendshore.compliance.rules import list_rule_packs, load_rule_pack, rule_pack_ids
-from friendshore.compliance.service import (
-    DEFAULT_ISSUE_PACKS,
-    ComplianceService,
-    Principal,
-    Role,
-)
-from friendshore.data import keystore
-from friendshore.data.compliance_files import read_certificate_file
-from friendshore.data.registry import REGISTRY_ENV, Registry, default_registry_url
+
+if TYPE_CHECKING:
+    from friendshore.compliance.service import ComplianceService
 
 app = typer.Typer(
     help="Compliance: check declarations against rule packs; issue, verify, revoke certificates.",
@@ -51,7 +41,7 @@ KeysOption = Annotated[
     Path | None,
     typer.Option(
         "--keys",
-        help=f"Directory of the members' signing keys. Default: ${keystore.KEYS_ENV} "
+        help=f"Directory of the members' signing keys. Default: ${KEYS_ENV} "
         "or keys/ in the user data directory.",
         show_default=False,
     ),
@@ -75,11 +65,24 @@ MemberOption = Annotated[
 ]
 
 
+class TokenRole(StrEnum):
+    """Roles an API key can hold (the values of ``compliance.service.Role``)."""
+
+    APPLICANT = "applicant"
+    ISSUER = "issuer"
+    AUDITOR = "auditor"
+    PUBLIC = "public"
+
+
 def _registry_url(url: str | None) -> str:
+    from friendshore.data.registry import default_registry_url
+
     return url or os.environ.get(REGISTRY_ENV) or default_registry_url()
 
 
 def _keys_dir(path: Path | None) -> Path:
+    from friendshore.data import keystore
+
     return path if path is not None else keystore.default_keys_dir()
 
 
@@ -94,6 +97,9 @@ def _date(text: str | None) -> date | None:
 
 @contextmanager
 def _service(registry: str | None, keys: Path | None) -> Iterator[ComplianceService]:
+    from friendshore.compliance.service import ComplianceService
+    from friendshore.data.registry import Registry
+
     with Registry.open(_registry_url(registry)) as reg:
         yield ComplianceService(reg, keys_dir=_keys_dir(keys))
 
@@ -102,6 +108,8 @@ def _service(registry: str | None, keys: Path | None) -> Iterator[ComplianceServ
 @handle_errors
 def packs_command(fmt: FormatOption = OutputFormat.TABLE) -> None:
     """List the shipped rule packs: id, version, jurisdiction, validity dates, rules, source."""
+    from friendshore.compliance.rules import list_rule_packs
+
     emit_frame(list_rule_packs(), fmt, title="Rule packs")
 
 
@@ -118,6 +126,10 @@ def check_command(
     Default packs: all shipped packs; default date: the declaration's date. JSON
     output is the full evaluation (packs, rules, per-lot findings, figures).
     """
+    from friendshore.compliance.declaration import load_declaration
+    from friendshore.compliance.evaluate import evaluate, evaluation_frame
+    from friendshore.compliance.rules import load_rule_pack, rule_pack_ids
+
     decl = load_declaration(declaration)
     packs = [load_rule_pack(p) for p in (rules or rule_pack_ids())]
     result = evaluate(decl, packs, on=_date(on) or decl.declared_on)
@@ -135,6 +147,8 @@ def check_command(
 @handle_errors
 def keygen_command(member: MemberOption, keys: KeysOption = None) -> None:
     """Generate the Ed25519 signing key pair of a member authority (never overwrites)."""
+    from friendshore.data import keystore
+
     path = keystore.generate_key(_keys_dir(keys), member)
     stderr.print(f"key for {member} written to {path} (mode 0600)", highlight=False)
 
@@ -143,7 +157,8 @@ def keygen_command(member: MemberOption, keys: KeysOption = None) -> None:
 @handle_errors
 def token_command(
     role: Annotated[
-        Role, typer.Option("--role", help="applicant, issuer or auditor.", case_sensitive=False)
+        TokenRole,
+        typer.Option("--role", help="applicant, issuer or auditor.", case_sensitive=False),
     ],
     name: Annotated[
         str,
@@ -153,8 +168,10 @@ def token_command(
     registry: RegistryOption = None,
 ) -> None:
     """Create an API key (bearer token) for the REST API; only its hash is stored."""
+    from friendshore.compliance.service import Role
+
     with _service(registry, None) as service:
-        token = service.create_api_key(role, name, label=label)
+        token = service.create_api_key(Role(role.value), name, label=label)
     typer.echo(token)
 
 
@@ -176,6 +193,9 @@ def issue_command(
     Default packs: the zone packs; default date: today. A declaration that does not
     pass exits with code 2 and the failing rules.
     """
+    from friendshore.compliance.declaration import load_declaration
+    from friendshore.compliance.service import DEFAULT_ISSUE_PACKS, Principal, Role
+
     decl = load_declaration(declaration)
     with _service(registry, keys) as service:
         result = service.issue(
@@ -204,6 +224,11 @@ def verify_command(
 
     Exits with code 0 if the certificate is valid, 1 if it is not.
     """
+    import pandas as pd
+
+    from friendshore.compliance.certificates import parse_certificate
+    from friendshore.data.compliance_files import read_certificate_file
+
     day = _date(at)
     moment = datetime(day.year, day.month, day.day, 12, tzinfo=UTC) if day else None
     with _service(registry, None) as service:
@@ -242,6 +267,9 @@ def revoke_command(
     keys: KeysOption = None,
 ) -> None:
     """Revoke a certificate of your member (the member's signing key must be in --keys)."""
+    from friendshore.compliance.service import Principal, Role
+    from friendshore.data import keystore
+
     keystore.load_private_key(_keys_dir(keys), member)  # proves the member authority
     with _service(registry, keys) as service:
         record = service.revoke(Principal(Role.ISSUER, member), serial, reason=reason)
@@ -256,6 +284,10 @@ def list_command(
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """List the registry's certificates (newest first) with their revocation status."""
+    import pandas as pd
+
+    from friendshore.compliance.service import Principal, Role
+
     with _service(registry, None) as service:
         auditor = Principal(Role.AUDITOR, "cli")
         certs = service.list_certificates(auditor, limit=limit)
@@ -310,6 +342,10 @@ def audit_verify_command(
     Record the printed ``head_hash`` outside the registry and pass it back with
     ``--expect-head``: the chain alone cannot show that entries were removed from its end.
     """
+    import pandas as pd
+
+    from friendshore.compliance.service import Principal, Role
+
     if expect_head is not None and not re.fullmatch(r"[0-9a-f]{64}", expect_head):
         raise ValidationError("--expect-head is a SHA-256 hash: 64 lowercase hex digits")
     with _service(registry, None) as service:
@@ -331,6 +367,10 @@ def audit_show_command(
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Show audit log entries: seq, time, actor, action, subject, details, hash."""
+    import pandas as pd
+
+    from friendshore.compliance.service import Principal, Role
+
     with _service(registry, None) as service:
         entries = service.audit_log(Principal(Role.AUDITOR, "cli"), after_seq=after, limit=limit)
     frame = pd.DataFrame(

@@ -6,7 +6,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 from rich.progress import (
     BarColumn,
@@ -21,7 +20,6 @@ from rich.progress import (
 from friendshore._core.types import OutputFormat
 from friendshore.cli.common import FormatOption, StoreOption, handle_errors, resolve_store
 from friendshore.cli.output import emit_frame, emit_json, stderr
-from friendshore.data import imports, store
 
 app = typer.Typer(help="Build, describe and extend the data store.", no_args_is_help=True)
 
@@ -31,6 +29,7 @@ class ImportKind(StrEnum):
 
     BACI = "baci"
     USGS_MCS = "usgs-mcs"
+    SALIENT = "salient"
     WGI = "wgi"
 
 
@@ -43,6 +42,8 @@ def build_command(
     ] = False,
 ) -> None:
     """Build the store from the data bundled in the package (atomic, idempotent)."""
+    from friendshore.data import store
+
     path = resolve_store(store_path)
     with Progress(
         TextColumn("[bold]{task.description}"),
@@ -68,6 +69,10 @@ def build_command(
 @handle_errors
 def status_command(store_path: StoreOption = None, fmt: FormatOption = OutputFormat.TABLE) -> None:
     """Show every table with its rows, sources, releases and years."""
+    import pandas as pd
+
+    from friendshore.data import store
+
     path = resolve_store(store_path)
     tables = store.store_status(path)
     if fmt is OutputFormat.JSON:
@@ -102,18 +107,31 @@ def status_command(store_path: StoreOption = None, fmt: FormatOption = OutputFor
 @handle_errors
 def import_command(
     kind: Annotated[ImportKind, typer.Argument(help="Source format.", case_sensitive=False)],
-    path: Annotated[Path, typer.Argument(help="File (or folder for usgs-mcs) to import.")],
+    path: Annotated[
+        Path, typer.Argument(help="File (or folder for usgs-mcs and salient) to import.")
+    ],
     store_path: StoreOption = None,
     release: Annotated[
         str | None,
         typer.Option("--release", help="Release label; inferred from the file name if omitted."),
     ] = None,
+    replace_year: Annotated[
+        bool,
+        typer.Option(
+            "--replace-year",
+            help="BACI: replace a year even if the file has fewer rows for it than the store.",
+        ),
+    ] = False,
 ) -> None:
     """Import a newer or fuller release of a source in the publisher's own format.
 
     A full BACI year (~10 million rows) is streamed with a progress bar. The
-    import runs in one transaction: a rejected file changes nothing.
+    import runs in one transaction: a rejected file changes nothing. A BACI
+    file with fewer rows for a year than the store holds for that year is
+    refused (exit code 2) unless --replace-year is given.
     """
+    from friendshore.data import imports
+
     target = resolve_store(store_path)
     if kind is ImportKind.BACI:
         with Progress(
@@ -130,7 +148,9 @@ def import_command(
             def progress(done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total)
 
-            report = imports.import_baci(target, path, release=release, progress=progress)
+            report = imports.import_baci(
+                target, path, release=release, progress=progress, replace_year=replace_year
+            )
         stderr.print(
             f"imported {report.rows:,} rows of BACI {report.release} from {path} "
             f"in {report.seconds:.1f} s"
@@ -138,8 +158,147 @@ def import_command(
         return
     if kind is ImportKind.USGS_MCS:
         counts = imports.import_usgs_mcs(target, path, release=release)
+    elif kind is ImportKind.SALIENT:
+        counts = imports.import_salient(target, path, release=release)
     else:
         counts = imports.import_wgi(target, path, release=release)
     stderr.print(
         "imported " + ", ".join(f"{n:,} rows into {t}" for t, n in counts.items()) + f" from {path}"
+    )
+
+
+@app.command("gaps")
+@handle_errors
+def gaps_command(
+    zone_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--zone",
+            help="Zone file (TOML). Default: the bundled zone (USA, MEX, EU27, JPN).",
+            show_default=False,
+        ),
+    ] = None,
+    mineral: Annotated[
+        list[str] | None,
+        typer.Option("--mineral", help="Only this mineral (repeatable).", show_default=False),
+    ] = None,
+    all_minerals: Annotated[
+        bool,
+        typer.Option("--all-minerals", help="Every mineral, not only the critical ones."),
+    ] = False,
+    year: Annotated[
+        int | None,
+        typer.Option(
+            "--year",
+            help="Latest year; each mineral and stage uses its latest year up to it.",
+            show_default=False,
+        ),
+    ] = None,
+    top: Annotated[int, typer.Option("--top", min=0, help="Inputs listed (0: all).")] = 10,
+    store_path: StoreOption = None,
+    fmt: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Rank missing inputs by how much knowing each would narrow the zone's import reliance.
+
+    For every input that leaves an interval (a member's production unlisted or
+    withheld in a USGS table, an HS code without a content factor …), the zone's
+    net import reliance (and so its self-sufficiency, 1 − reliance) is
+    recomputed with the input set to each end of its range; the narrowing is
+    the guaranteed reduction of the interval's width. Also the median width of
+    each member's import-reliance intervals. Bring the missing figures with
+    `friendshore data import`. JSON: {gaps, member_widths}; CSV: the gaps.
+    """
+    from friendshore._core.records import frame_records
+    from friendshore.cli.assess import load_zone
+    from friendshore.cli.cells import interval, quantity_t
+    from friendshore.cli.output import emit_table
+    from friendshore.metrics.balance import material_balance
+    from friendshore.metrics.gaps import data_gaps, member_interval_widths
+    from friendshore.model.supply import SupplyNetwork
+
+    zone = load_zone(zone_file, None)
+    network = SupplyNetwork.from_store(resolve_store(store_path))
+    catalog = network.minerals
+    minerals: list[str] | None = None
+    if mineral:
+        minerals = list(mineral)
+    elif not all_minerals:
+        minerals = list(catalog.loc[catalog["usgs_critical_2022"], "mineral_id"])
+    balance = material_balance(network, zone)
+    gaps = data_gaps(balance, network.trade, zone, year=year, minerals=minerals)
+    widths = member_interval_widths(balance, minerals=minerals, year=year)
+    shown = gaps if top == 0 else gaps.head(top)
+    if fmt is OutputFormat.JSON:
+        emit_json({"gaps": frame_records(shown), "member_widths": frame_records(widths)})
+        return
+    if fmt is OutputFormat.CSV:
+        emit_frame(shown, fmt)
+        return
+    import pandas as pd
+
+    def span(lo: float, hi: float) -> str:
+        return interval(None, lo, hi) or "—"
+
+    cells = pd.DataFrame(
+        {
+            "#": [str(i + 1) for i in range(len(shown))],
+            "missing input": [f"{r.input} ({r.year})" for r in shown.itertuples()],
+            "status": shown["status"].astype(str),
+            "range": [
+                f"{quantity_t(lo, scaled=True)} to {quantity_t(hi, scaled=True)}"
+                for lo, hi in zip(shown["input_min_t"], shown["input_max_t"], strict=True)
+            ],
+            "zone import\nreliance": [
+                span(a, b)
+                for a, b in zip(
+                    shown["zone_import_reliance_min"],
+                    shown["zone_import_reliance_max"],
+                    strict=True,
+                )
+            ],
+            "if known\n(widest)": [
+                "a point"
+                if w == 0
+                else span(lo_a, hi_a)
+                if (hi_a - lo_a) >= (hi_b - lo_b)
+                else span(lo_b, hi_b)
+                for w, lo_a, hi_a, lo_b, hi_b in zip(
+                    shown["width_if_known"],
+                    shown["if_low_min"],
+                    shown["if_low_max"],
+                    shown["if_high_min"],
+                    shown["if_high_max"],
+                    strict=True,
+                )
+            ],
+            "narrows\nby": [f"{100 * v:.0f} pp" for v in shown["narrowing"]],
+        }
+    )
+    scope = (
+        ", ".join(mineral) if mineral else "every mineral" if all_minerals else "critical minerals"
+    )
+    emit_table(
+        cells,
+        title=f"{zone.name}: {len(shown)} of {len(gaps)} missing inputs ({scope}), ranked by how "
+        "much knowing each narrows the zone's net import reliance (self-sufficiency is 1 − it)",
+        right=frozenset({"#", "zone import\nreliance", "if known\n(widest)", "narrows\nby"}),
+        max_width={"missing input": 26, "status": 10, "range": 13},
+    )
+    width_cells = pd.DataFrame(
+        {
+            "member": widths["member"],
+            "rows": widths["rows"].astype(str),
+            "with a figure": widths["with_figure"].astype(str),
+            "points": widths["points"].astype(str),
+            "intervals": widths["intervals"].astype(str),
+            "median width": [
+                "—" if pd.isna(v) else f"{100 * v:.0f} pp" for v in widths["median_width"]
+            ],
+        }
+    )
+    emit_table(
+        width_cells,
+        title="Import reliance per member (mineral × stage, latest year with production and "
+        "trade): intervals and their median width",
+        right=frozenset(width_cells.columns[1:]),
     )

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 
 from friendshore._core.errors import ValidationError
@@ -19,20 +18,16 @@ from friendshore.cli.common import (
     resolve_store,
 )
 from friendshore.cli.output import emit_frame, emit_json, progress_bar, stderr, stdout
-from friendshore.invest.pipeline import Pipeline, load_pipeline, pipeline_ids
-from friendshore.invest.results import (
-    DEFAULT_YEAR,
-    build_problem,
-    efficient_frontier,
-    frontier_budgets,
-    plan_portfolio,
-    portfolio_payload,
-)
-from friendshore.model.supply import SupplyNetwork
-from friendshore.model.zone import Zone
-from friendshore.report.invest import write_invest_report
-from friendshore.scenarios.model import load_scenario
-from friendshore.scenarios.run import ScenarioResult, run_scenario
+from friendshore.data.pipeline_files import shipped_pipeline_paths
+from friendshore.invest.defaults import DEFAULT_YEAR
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from friendshore.invest.pipeline import Pipeline
+    from friendshore.model.supply import SupplyNetwork
+    from friendshore.model.zone import Zone
+    from friendshore.scenarios.run import ScenarioResult
 
 app = typer.Typer(
     help="Investment planner: choose projects that cut the zone's dependence most per dollar.",
@@ -51,7 +46,7 @@ PipelineArgument = Annotated[
     str,
     typer.Argument(
         help="A pipeline file (CSV or YAML) or a shipped example id "
-        f"({', '.join(pipeline_ids()) or 'none'}).",
+        f"({', '.join(shipped_pipeline_paths()) or 'none'}).",
         metavar="PIPELINE",
     ),
 ]
@@ -107,6 +102,9 @@ RequireOption = Annotated[
 def _scenario_runs(
     names: list[str] | None, objective: ObjectiveChoice, supply: SupplyNetwork, zone: Zone
 ) -> list[ScenarioResult]:
+    from friendshore.scenarios.model import load_scenario
+    from friendshore.scenarios.run import run_scenario
+
     if objective is ObjectiveChoice.DEPENDENCE:
         if names:
             raise ValidationError("--scenario applies to --objective shortfall only")
@@ -134,6 +132,10 @@ def _problem(
     The options are the keyword arguments of :func:`plan_portfolio` and
     :func:`build_problem` other than the budget.
     """
+    from friendshore.invest.pipeline import load_pipeline
+    from friendshore.model.supply import SupplyNetwork
+    from friendshore.model.zone import Zone
+
     loaded = load_pipeline(pipeline)
     zone = Zone.load(zone_file)
     supply = SupplyNetwork.from_store(resolve_store(store_path))
@@ -163,6 +165,8 @@ def _parse_budgets(text: str | None) -> list[float] | None:
 
 def _shares(frame: pd.DataFrame) -> pd.DataFrame:
     """Shares as percentages, supply risk to 3 decimals, USD as million USD (table output)."""
+    import pandas as pd
+
     out = frame.copy()
     for col in [c for c in out.columns if "_usd" in c]:
         out[col.replace("_usd", "_musd")] = (out.pop(col) / 1e6).round(1)
@@ -177,6 +181,8 @@ def _shares(frame: pd.DataFrame) -> pd.DataFrame:
 @handle_errors
 def validate_command(pipeline: PipelineArgument, fmt: FormatOption = OutputFormat.TABLE) -> None:
     """Validate a pipeline file and list its projects (exit code 2 naming file, line, field)."""
+    from friendshore.invest.pipeline import load_pipeline
+
     loaded = load_pipeline(pipeline)
     frame = loaded.to_frame()
     if fmt is not OutputFormat.TABLE:
@@ -235,6 +241,9 @@ def optimize_command(
     jobs by member, capex by year, before/after metrics per mineral and stage and the
     marginal value of budget (re-solved with 10% more). CSV: the chosen projects.
     """
+    from friendshore.invest.results import plan_portfolio, portfolio_payload
+    from friendshore.report.invest import objective_inputs, write_invest_report
+
     supply, loaded, zone, options = _problem(
         pipeline,
         zone_file=zone_file,
@@ -294,6 +303,15 @@ def optimize_command(
         fmt,
         title="Before and after (assessment metrics, base year with the new output)",
     )
+    inputs = objective_inputs(result)
+    if not inputs.empty:
+        entered = inputs[inputs["included"] == "yes"]
+        emit_frame(
+            inputs[["mineral", "stage", "year", "included", "note"]],
+            fmt,
+            title=f"Minerals in the {result.objective} objective: {len(entered)} of "
+            f"{len(inputs)} mineral × stage entered (the basis of each, or the missing input)",
+        )
 
 
 @app.command("frontier")
@@ -339,6 +357,14 @@ def frontier_command(
     More budget never makes the objective worse. --out writes the plot (with the
     portfolio at the largest budget) as one self-contained HTML file.
     """
+    from friendshore.invest.results import (
+        build_problem,
+        efficient_frontier,
+        frontier_budgets,
+        plan_portfolio,
+    )
+    from friendshore.report.invest import write_invest_report
+
     given = _parse_budgets(budgets)
     supply, loaded, zone, options = _problem(
         pipeline,

@@ -22,7 +22,6 @@ from friendshore.cli.output import emit_frame
 from friendshore.cli.scenario_mc import montecarlo_command
 from friendshore.cli.scenario_run import run_command
 from friendshore.cli.serve import serve_command
-from friendshore.data import catalog, store
 
 app = typer.Typer(
     name="friendshore",
@@ -51,6 +50,8 @@ def sql_command(
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Run a read-only SQL query on the store. JSON output is a list of records."""
+    from friendshore.data import store
+
     emit_frame(store.query(resolve_store(store_path), query), fmt)
 
 
@@ -58,6 +59,8 @@ def sql_command(
 @handle_errors
 def minerals_command(fmt: FormatOption = OutputFormat.TABLE) -> None:
     """List the mineral catalog: id, name, USGS key, stages, unit basis, criticality."""
+    from friendshore.data import catalog
+
     emit_frame(catalog.read_minerals(), fmt, title="Mineral catalog")
 
 

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+import textwrap
+from collections.abc import Collection, Mapping
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from friendshore._core.records import frame_records, plain
 from friendshore._core.types import OutputFormat
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 stdout = Console(soft_wrap=True)
 if not stdout.is_terminal:  # pipes and files get the whole table, not 80 columns
@@ -21,6 +24,8 @@ stderr = Console(stderr=True, soft_wrap=True)
 
 
 def _cell(value: Any, column: str = "") -> str:
+    from friendshore._core.records import plain
+
     value = plain(value)
     if column == "year" or column.endswith("_year"):
         return "—" if value is None else str(value)
@@ -35,6 +40,10 @@ def _cell(value: Any, column: str = "") -> str:
 
 def emit_frame(frame: pd.DataFrame, fmt: OutputFormat, *, title: str | None = None) -> None:
     """Write ``frame`` to standard output in ``fmt``."""
+    import pandas as pd
+
+    from friendshore._core.records import frame_records
+
     if fmt is OutputFormat.JSON:
         sys.stdout.write(json.dumps(frame_records(frame), ensure_ascii=False, indent=2) + "\n")
     elif fmt is OutputFormat.CSV:
@@ -49,6 +58,41 @@ def emit_frame(frame: pd.DataFrame, fmt: OutputFormat, *, title: str | None = No
         for row in frame.itertuples(index=False, name=None):
             table.add_row(*(_cell(v, str(c)) for v, c in zip(row, frame.columns, strict=True)))
         stdout.print(table)
+
+
+def emit_table(
+    frame: pd.DataFrame,
+    *,
+    title: str | None = None,
+    right: Collection[str] = (),
+    notes: Collection[str] = (),
+    max_width: Mapping[str, int] | None = None,
+    width: int = 100,
+) -> None:
+    """Print a frame of ready-made cells (strings) as a table, then ``notes`` line by line.
+
+    The title is wrapped to ``width`` columns; columns named in ``right`` are
+    right-aligned (numbers), those in ``max_width`` wrap at that width; a header
+    may span lines (``"zone\\noutput"``). Notes are printed as given (already
+    wrapped).
+    """
+    if title:
+        for line in textwrap.wrap(title, width=width, break_on_hyphens=False):
+            stdout.print(line, highlight=False, markup=False)
+    table = Table(show_lines=False)
+    limits = max_width or {}
+    for col in frame.columns:
+        table.add_column(
+            str(col),
+            justify="right" if col in right else "left",
+            max_width=limits.get(str(col)),
+            overflow="fold",
+        )
+    for row in frame.itertuples(index=False, name=None):
+        table.add_row(*(str(v) for v in row))
+    stdout.print(table)
+    for line in notes:
+        stdout.print(line, highlight=False, markup=False)
 
 
 def emit_json(payload: Any) -> None:

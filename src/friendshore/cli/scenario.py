@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.markup import escape
 
 from friendshore._core.types import OutputFormat
 from friendshore.cli.common import FormatOption, handle_errors
 from friendshore.cli.output import emit_frame, emit_json, stdout
-from friendshore.scenarios.model import Scenario, list_scenarios, load_scenario
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from friendshore.scenarios.model import Scenario
 
 app = typer.Typer(
     help="Disruption scenarios: export restrictions, production losses, the zone's response.",
@@ -31,10 +34,14 @@ ScenarioArgument = Annotated[
 @handle_errors
 def list_command(fmt: FormatOption = OutputFormat.TABLE) -> None:
     """List the scenarios shipped with the package: id, name, date, measure, source."""
+    from friendshore.scenarios.model import list_scenarios
+
     emit_frame(list_scenarios(), fmt, title="Shipped scenarios")
 
 
 def _shocks_frame(scenario: Scenario) -> pd.DataFrame:
+    import pandas as pd
+
     rows = [
         {"shock": i, "type": shock.type, "measure": shock.summary()}
         for i, shock in enumerate(scenario.shocks)
@@ -49,6 +56,8 @@ def show_command(
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Validate a scenario and print it (JSON: the validated scenario as the API takes it)."""
+    from friendshore.scenarios.model import load_scenario
+
     loaded = load_scenario(scenario)
     if fmt is OutputFormat.JSON:
         emit_json(loaded.model_dump(mode="json"))

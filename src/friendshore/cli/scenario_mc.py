@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 
 from friendshore._core.errors import InputError
@@ -23,17 +22,14 @@ from friendshore.cli.common import (
     resolve_store,
 )
 from friendshore.cli.output import emit_frame, emit_json, progress_bar, stdout
-from friendshore.model.supply import SupplyNetwork
-from friendshore.model.zone import Zone
-from friendshore.scenarios.model import load_scenario
-from friendshore.scenarios.montecarlo import (
-    load_probability_overrides,
-    montecarlo_payload,
-    run_montecarlo,
-)
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _table(frame: pd.DataFrame) -> pd.DataFrame:
+    import pandas as pd
+
     out = frame.copy()
     for col in [c for c in out.columns if c.startswith("shortfall_share") or c == "p_exceed"]:
         out[col] = out[col].map(lambda v: "—" if pd.isna(v) else f"{100 * v:.1f}%")
@@ -84,6 +80,15 @@ def montecarlo_command(
     (before re-routing, sharing and stockpiles): mean, p50, p95, p99 and the
     probability that the shortfall share exceeds --threshold.
     """
+    from friendshore.model.supply import SupplyNetwork
+    from friendshore.model.zone import Zone
+    from friendshore.scenarios.model import load_scenario
+    from friendshore.scenarios.montecarlo import (
+        load_probability_overrides,
+        montecarlo_payload,
+        run_montecarlo,
+    )
+
     if not 0.0 <= threshold <= 1.0:
         raise InputError(f"--threshold must be between 0 and 1, got {threshold}")
     loaded = load_scenario(scenario)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 
 from friendshore._core.types import OutputFormat
@@ -18,16 +17,16 @@ from friendshore.cli.common import (
     resolve_store,
 )
 from friendshore.cli.output import emit_frame, emit_json, stderr, stdout
-from friendshore.model.supply import SupplyNetwork
-from friendshore.model.zone import Zone
-from friendshore.report.scenario import write_scenario_report
-from friendshore.scenarios.model import load_scenario
-from friendshore.scenarios.run import JSON_KEYS, run_scenario, scenario_payload
 
-__all__ = ["JSON_KEYS", "run_command"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["run_command"]
 
 
 def _table(frame: pd.DataFrame) -> pd.DataFrame:
+    import pandas as pd
+
     out = frame.copy()
     for col in [c for c in ("shortfall_share", "n1_coverage") if c in out.columns]:
         out[col] = out[col].map(lambda v: "—" if pd.isna(v) else f"{100 * v:.0f}%")
@@ -60,6 +59,12 @@ def run_command(
     stockpiles) to minimise the largest shortfall share among members, then the
     total shortfall. JSON: {scenario, baseline_year, records, zone_totals}.
     """
+    from friendshore.model.supply import SupplyNetwork
+    from friendshore.model.zone import Zone
+    from friendshore.report.scenario import write_scenario_report
+    from friendshore.scenarios.model import load_scenario
+    from friendshore.scenarios.run import run_scenario, scenario_payload
+
     loaded = load_scenario(scenario)
     zone = Zone.load(zone_file)
     supply = SupplyNetwork.from_store(resolve_store(store_path))

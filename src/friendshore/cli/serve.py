@@ -8,12 +8,14 @@ from typing import Annotated
 
 import typer
 
-from friendshore.cli.common import StoreOption, handle_errors, resolve_store
+from friendshore.cli.common import (
+    KEYS_ENV,
+    REGISTRY_ENV,
+    StoreOption,
+    handle_errors,
+    resolve_store,
+)
 from friendshore.cli.output import stderr
-from friendshore.data import keystore
-from friendshore.data.registry import REGISTRY_ENV, Registry, default_registry_url
-from friendshore.data.store import connect
-from friendshore.model.zone import Zone
 
 
 @handle_errors
@@ -45,7 +47,7 @@ def serve_command(
         Path | None,
         typer.Option(
             "--keys",
-            help=f"Directory of the members' signing keys. Default: ${keystore.KEYS_ENV} "
+            help=f"Directory of the members' signing keys. Default: ${KEYS_ENV} "
             "or keys/ in the user data directory.",
             show_default=False,
         ),
@@ -59,9 +61,13 @@ def serve_command(
     keys in --keys. Everything the pages need (plotly.js, the map geometry,
     styles) is served by this process: it works offline.
     """
-    import uvicorn  # noqa: PLC0415 (only this command needs the server)
+    import uvicorn  # only this command needs the server
 
-    from friendshore.api.app import create_app  # noqa: PLC0415 (keeps other commands fast)
+    from friendshore.api.app import create_app
+    from friendshore.data import keystore
+    from friendshore.data.registry import Registry, default_registry_url
+    from friendshore.data.store import connect
+    from friendshore.model.zone import Zone
 
     store = resolve_store(store_path)
     connect(store).close()  # a missing or broken store fails here, with its message

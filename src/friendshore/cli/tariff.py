@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 
 from friendshore._core.errors import ValidationError
 from friendshore._core.types import OutputFormat
 from friendshore.cli.common import FormatOption, StoreOption, handle_errors, resolve_store
 from friendshore.cli.output import emit_frame, emit_json, stderr, stdout
-from friendshore.model.zone import Zone
-from friendshore.policy.schedule import list_schedules, load_schedule
-from friendshore.policy.smart import FLOW_COLUMNS, run_smart, smart_payload
-from friendshore.report.tariff import write_smart_report
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 app = typer.Typer(
     help="Tariff and preference simulation: SMART partial equilibrium, structural gravity GE.",
@@ -28,6 +26,8 @@ app = typer.Typer(
 @handle_errors
 def schedules_command(fmt: FormatOption = OutputFormat.TABLE) -> None:
     """List the tariff schedules shipped with the package: id, name, rows, source."""
+    from friendshore.policy.schedule import list_schedules
+
     emit_frame(list_schedules(), fmt, title="Shipped tariff schedules")
 
 
@@ -111,6 +111,11 @@ def smart_command(
     year, assumptions, totals, by_member, by_mineral, by_exporter, flows}; CSV:
     the flows.
     """
+    from friendshore.model.zone import Zone
+    from friendshore.policy.schedule import load_schedule
+    from friendshore.policy.smart import FLOW_COLUMNS, run_smart, smart_payload
+    from friendshore.report.tariff import write_smart_report
+
     date: dt.date | None = None
     if as_of is not None:
         try:

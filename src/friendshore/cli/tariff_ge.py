@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 
 from friendshore._core.errors import InputError
@@ -22,11 +21,9 @@ from friendshore.cli.common import (
     resolve_store,
 )
 from friendshore.cli.output import emit_frame, emit_json, progress_bar, stderr, stdout
-from friendshore.data.gravity_files import read_coefficients, read_gravity_data
-from friendshore.model.zone import Zone
-from friendshore.policy.ge import ge_payload, run_zone
-from friendshore.policy.panel import panel_from_store
-from friendshore.report.tariff_ge import ge_welfare_figure, write_ge_figure
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Columns of the table output, in order.
 TABLE_COLUMNS = [
@@ -169,10 +166,19 @@ def ge_command(
     resistances and simulates the zone's preference (its members' pair cost
     variable set to 1), optionally with a member joining or leaving and a
     tariff on outsiders. Changes are in percent of the baseline. Without
-    --data, the minerals panel of the store (BACI trade plus domestic flows
-    from USGS production value) of the chosen year, restricted to countries
-    with a domestic flow. JSON: {data, year, …, coefficients, countries, dropped}.
+    --data, the minerals panel of the store (BACI trade in HS92 codes, so that
+    years compare, plus domestic flows from USGS production value) of the
+    chosen year, restricted to countries with a domestic flow. JSON: {data,
+    year, …, coefficients, countries, dropped}.
     """
+    import pandas as pd
+
+    from friendshore.data.gravity_files import read_coefficients, read_gravity_data
+    from friendshore.model.zone import Zone
+    from friendshore.policy.ge import ge_payload, run_zone
+    from friendshore.policy.panel import panel_from_store
+    from friendshore.report.tariff_ge import ge_welfare_figure, write_ge_figure
+
     zone = Zone.load(zone_file)
     dropped: pd.DataFrame | None = None
     if data is not None:
@@ -186,7 +192,7 @@ def ge_command(
         use_year = year if year is not None else int(domestic_years.max())
         frame, left = panel.square(use_year)
         dropped = pd.concat([panel.dropped, left], ignore_index=True)
-        source = f"minerals panel of the store ({use_year}, USD)"
+        source = f"minerals panel of the store ({use_year}, USD, BACI {panel.nomenclature})"
         stderr.print(
             f"minerals panel {use_year}: {frame['exporter'].nunique()} countries with a "
             f"domestic flow; {len(dropped):,} rows left out (JSON: dropped)",

@@ -297,6 +297,11 @@ def _hs_cached() -> pd.DataFrame:
     return _load_hs(concordance_path("hs_concordance.csv"))
 
 
+#: HS nomenclatures of the concordance and of ``trade``: BACI's HS 1992 subset and
+#: the HS 2017 supplement for 2024.
+HS_NOMENCLATURES: Final = ("HS92", "HS17")
+
+
 def _load_hs(source: Path) -> pd.DataFrame:
     frame = _read_csv(source)
     path = _display(source)
@@ -308,6 +313,15 @@ def _load_hs(source: Path) -> pd.DataFrame:
         code = str(row.hs6)
         if not _HS6.match(code):
             raise DataError("HS6 code must be six digits", file=path, line=i, field="hs6")
+        if row.nomenclature not in HS_NOMENCLATURES:
+            raise DataError(
+                f"nomenclature must be one of {', '.join(HS_NOMENCLATURES)}",
+                file=path,
+                line=i,
+                field="nomenclature",
+            )
+        # One row per code number: trade of two nomenclatures never shares a code
+        # (the HS17 supplement loads only codes the HS92 subset lacks).
         if code in seen:
             raise DataError(f"duplicate HS6 code {code}", file=path, line=i, field="hs6")
         seen.add(code)
@@ -360,7 +374,8 @@ def read_hs_concordance(*, path: Path | None = None) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        ``hs6`` (text, six digits), ``description``, ``mineral_id`` and ``stage``
+        ``hs6`` (text, six digits), ``nomenclature`` (``HS92`` or ``HS17``: one
+        row per code number), ``description``, ``mineral_id`` and ``stage``
         (NULL for codes not about one catalog mineral), ``content_factor`` in t of
         mineral (catalog basis) per t of product, NULL where no factor is
         defensible, and ``content_source`` (how the factor was derived, or why
@@ -469,3 +484,162 @@ def read_recycling(*, path: Path | None = None) -> pd.DataFrame:
         )
     frame = pd.DataFrame.from_records(records, columns=[c.name for c in columns("recycling")])
     return conform("recycling", frame, source=name)
+
+
+#: Columns of ``concordances/salient_stages.csv``.
+SALIENT_STAGE_COLUMNS: Final = ("usgs_key", "series", "mineral_id", "stage", "all_forms", "reason")
+
+
+@cache
+def _salient_stages_cached() -> pd.DataFrame:
+    source = concordance_path("salient_stages.csv")
+    frame = _read_csv(source)
+    path = _display(source)
+    if tuple(frame.columns) != SALIENT_STAGE_COLUMNS:
+        raise DataError(f"columns must be {list(SALIENT_STAGE_COLUMNS)}", file=path, line=1)
+    known = set(_minerals_cached()["mineral_id"])
+    seen: set[tuple[str, str]] = set()
+    for i, row in enumerate(frame.itertuples(index=False), start=2):
+        key = (str(row.usgs_key), str(row.series))
+        if key in seen:
+            raise DataError("usgs_key and series repeat", file=path, line=i, field="series")
+        seen.add(key)
+        if row.mineral_id and row.mineral_id not in known:
+            raise DataError(
+                f"unknown mineral {row.mineral_id!r}", file=path, line=i, field="mineral_id"
+            )
+        if bool(row.mineral_id) != bool(row.stage) or (row.stage and row.stage not in _STAGES):
+            raise DataError(
+                f"stage must be one of {sorted(_STAGES)} exactly when mineral_id is given",
+                file=path,
+                line=i,
+                field="stage",
+            )
+        if row.all_forms not in ("true", "false", ""):
+            raise DataError("all_forms must be true or false", file=path, line=i, field="all_forms")
+        if not row.reason:
+            raise DataError("reason is required", file=path, line=i, field="reason")
+    return frame
+
+
+def read_salient_stages() -> pd.DataFrame:
+    """Read ``concordances/salient_stages.csv``: the catalog mineral and stage of each
+    USGS salient balance (file key × series).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``usgs_key, series`` (``''`` where the file has one series), ``mineral_id``
+        and ``stage`` (``''`` where the balance maps to no catalog record),
+        ``all_forms`` (``'true'`` where the balance counts the mineral in all its
+        forms, primary and secondary, not only the catalog stage's material) and
+        ``reason`` (why this stage, or why none), all text.
+
+    Raises
+    ------
+    DataError
+        If the header differs, a key repeats, or a mineral or stage is unknown.
+    """
+    return _salient_stages_cached().copy()
+
+
+#: Columns of ``concordances/eu_crm_2023.csv``.
+EU_CRM_COLUMNS: Final = ("material", "mineral_id", "stage", "note", "source")
+
+
+@cache
+def _eu_crm_cached() -> pd.DataFrame:
+    source = concordance_path("eu_crm_2023.csv")
+    frame = _read_csv(source)
+    path = _display(source)
+    if tuple(frame.columns) != EU_CRM_COLUMNS:
+        raise DataError(f"columns must be {list(EU_CRM_COLUMNS)}", file=path, line=1)
+    known = set(_minerals_cached()["mineral_id"])
+    for i, row in enumerate(frame.itertuples(index=False), start=2):
+        if row.mineral_id and row.mineral_id not in known:
+            raise DataError(
+                f"unknown mineral {row.mineral_id!r}", file=path, line=i, field="mineral_id"
+            )
+        if bool(row.mineral_id) != bool(row.stage) or (row.stage and row.stage not in _STAGES):
+            raise DataError(
+                "stage is required exactly when mineral_id is given",
+                file=path,
+                line=i,
+                field="stage",
+            )
+        if not row.source:
+            raise DataError("source is required", file=path, line=i, field="source")
+    if frame["material"].duplicated().any():
+        raise DataError("a material repeats", file=path, field="material")
+    return frame
+
+
+def read_eu_crm_2023() -> pd.DataFrame:
+    """Read ``concordances/eu_crm_2023.csv``: the EU's 34 critical raw materials of 2023.
+
+    Regulation (EU) 2024/1252 (Critical Raw Materials Act), Annex II, Section 2,
+    with the catalog mineral and stage each is assessed at (``''`` where the
+    catalog has none: coking coal, hafnium, phosphorus, scandium).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``material`` (as the Annex writes it), ``mineral_id``, ``stage``,
+        ``note``, ``source``; all text.
+    """
+    return _eu_crm_cached().copy()
+
+
+#: Columns of ``concordances/hs_bounds.csv``.
+HS_BOUND_COLUMNS: Final = ("hs6", "nomenclature", "mineral_id", "stage", "reason")
+
+
+@cache
+def _hs_bounds_cached() -> pd.DataFrame:
+    source = concordance_path("hs_bounds.csv")
+    frame = _read_csv(source)
+    path = _display(source)
+    if tuple(frame.columns) != HS_BOUND_COLUMNS:
+        raise DataError(f"columns must be {list(HS_BOUND_COLUMNS)}", file=path, line=1)
+    known = set(_minerals_cached()["mineral_id"])
+    for i, row in enumerate(frame.itertuples(index=False), start=2):
+        if not _HS6.match(str(row.hs6)):
+            raise DataError("HS6 code must be six digits", file=path, line=i, field="hs6")
+        if row.nomenclature not in HS_NOMENCLATURES:
+            raise DataError(
+                f"nomenclature must be one of {', '.join(HS_NOMENCLATURES)}",
+                file=path,
+                line=i,
+                field="nomenclature",
+            )
+        if row.mineral_id not in known:
+            raise DataError(
+                f"unknown mineral {row.mineral_id!r}", file=path, line=i, field="mineral_id"
+            )
+        if row.stage not in _STAGES:
+            raise DataError(
+                f"stage must be one of {sorted(_STAGES)}", file=path, line=i, field="stage"
+            )
+        if not row.reason:
+            raise DataError("reason is required", file=path, line=i, field="reason")
+    if frame.duplicated(["hs6", "nomenclature", "mineral_id", "stage"]).any():
+        raise DataError("a code, mineral and stage repeat", file=path, field="hs6")
+    return frame
+
+
+def read_hs_bounds() -> pd.DataFrame:
+    """Read ``concordances/hs_bounds.csv``: HS codes that bound a mineral without measuring it.
+
+    A code that carries several minerals together (HS92 261690: gold and
+    platinum-group metal ores; HS17 811292: unwrought gallium, germanium, indium
+    and four other metals) measures none of them, so the main concordance maps it
+    to no mineral; its gross weight still bounds each from above: a flow of the
+    code contains between 0 and its weight of each mineral.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``hs6, nomenclature, mineral_id, stage, reason`` (text), one row per code
+        and mineral it bounds.
+    """
+    return _hs_bounds_cached().copy()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from friendshore._core.errors import DataError
 from friendshore.data import store
-from friendshore.data.readers import baci, usgs_mcs, wgi
+from friendshore.data.readers import baci, usgs_mcs, usgs_salient, wgi
 from friendshore.data.resources import bundled_path
 
 _BACI_RELEASE = re.compile(r"_(V\d{6}[a-z]?)", re.IGNORECASE)
@@ -51,13 +51,24 @@ def import_baci(
     *,
     release: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    replace_year: bool = False,
 ) -> baci.BaciLoadReport:
-    """Stream a BACI release file into the store's ``trade`` table (one transaction)."""
+    """Stream a BACI release file into the store's ``trade`` table (one transaction).
+
+    A file that covers fewer rows of a year than the store holds for that year
+    is refused with a :class:`DataError` (store unchanged) unless
+    ``replace_year``; see :func:`friendshore.data.readers.baci.check_year_coverage`.
+    """
     check_input_file(path)
     rel = release or infer_baci_release(path)
     with contextlib.closing(store.connect(store_path, read_only=False)) as con:
         report = baci.load_baci(
-            con, path, release=rel, country_codes=find_baci_country_codes(path), progress=progress
+            con,
+            path,
+            release=rel,
+            country_codes=find_baci_country_codes(path),
+            progress=progress,
+            replace_year=replace_year,
         )
         loaded = store.LoadedReleases()
         loaded.add("CEPII BACI", rel, {f"[import] {path.name}"})
@@ -77,3 +88,17 @@ def import_wgi(store_path: Path, path: Path, *, release: str | None = None) -> d
     check_input_file(path)
     frames = wgi.read_wgi(path, release=release) if release else wgi.read_wgi(path)
     return store.import_frames(store_path, frames, label=path.name)
+
+
+def import_salient(store_path: Path, path: Path, *, release: str | None = None) -> dict[str, int]:
+    """Import USGS MCS salient statistics (a folder, the released zip or one CSV).
+
+    Every file is read before anything is written: a drifted header, an unknown
+    unit suffix or a cell that is not a number nor a USGS code raises
+    :class:`DataError` naming file, line and column, and the store is unchanged.
+    """
+    check_input_file(path)
+    frames = usgs_salient.read_salient_dir(path, release=release)
+    # Only the salient rows: an import replaces every row of its source and
+    # release in each table it writes, and ``checks`` also holds the world files'.
+    return store.import_frames(store_path, {"salient": frames["salient"]}, label=path.name)

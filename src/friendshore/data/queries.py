@@ -10,8 +10,10 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
+from friendshore.data.catalog import read_hs_bounds
 from friendshore.data.store import connect
 
 
@@ -24,13 +26,15 @@ def read_production(store: Path) -> pd.DataFrame:
     """Production by country, every source, newest release per year (quantities in t).
 
     Columns: ``source, release, mineral_id, stage, product, country, year,
-    quantity_t, status, bound, basis, file, line``. ``product`` is ``''`` where a
-    source gives a single series.
+    quantity_t, status, bound, basis, file, line, quantity, unit``. ``product`` is
+    ``''`` where a source gives a single series; ``quantity``/``unit`` are as
+    published (helium: million cubic metres, ``quantity_t`` NULL).
     """
     return _frame(
         store,
         "SELECT source, release, mineral_id, stage, coalesce(product, '') AS product, country, "
-        "year, quantity_t, status, bound, basis, file, line FROM production_latest "
+        "year, quantity_t, status, bound, basis, file, line, quantity, unit "
+        "FROM production_latest "
         "ORDER BY source, mineral_id, stage, product, year, country",
     )
 
@@ -39,8 +43,10 @@ def read_production_totals(store: Path) -> pd.DataFrame:
     """Published world totals and "other countries" rows of production (t).
 
     Columns: ``source, release, mineral_id, stage, product, kind ('world' |
-    'other'), label, year, quantity_t, status``. Several rows of one kind for a
-    series and year are summed (USGS splits some "other countries" rows).
+    'other'), label, year, quantity_t, status, note`` (``note``: the source's
+    qualifier, e.g. ``rounded; excludes U.S. production``), ``quantity, unit`` (as
+    published). Several rows of one kind for a series and year are summed (USGS
+    splits some "other countries" rows).
     """
     return _frame(
         store,
@@ -48,7 +54,9 @@ def read_production_totals(store: Path) -> pd.DataFrame:
         "coalesce(product, '') AS product, kind, string_agg(label, '; ') AS label, year, "
         "sum(quantity_t) AS quantity_t, "
         "CASE WHEN bool_or(status = 'withheld') THEN 'withheld' "
-        "WHEN bool_or(quantity_t IS NULL) THEN 'missing' ELSE any_value(status) END AS status "
+        "WHEN bool_or(quantity_t IS NULL) THEN 'missing' ELSE any_value(status) END AS status, "
+        "string_agg(note, '; ') AS note, sum(quantity) AS quantity, "
+        "CASE WHEN count(DISTINCT unit) = 1 THEN any_value(unit) END AS unit "
         "FROM aggregates_latest WHERE measure = 'production' "
         "GROUP BY source, mineral_id, stage, coalesce(product, ''), kind, year",
     )
@@ -64,33 +72,81 @@ def read_reserves(store: Path) -> pd.DataFrame:
 
 
 def read_reserves_totals(store: Path) -> pd.DataFrame:
-    """Published world totals and "other countries" rows of reserves (t)."""
+    """Published world totals and "other countries" rows of reserves (t).
+
+    ``bound`` is ``'>'`` where a row (or one of the rows summed) is published as a
+    lower bound only (USGS nickel 2024: ">130,000,000" t), ``'<'`` for an upper
+    bound, NULL for a value.
+    """
     return _frame(
         store,
         "SELECT source, mineral_id, coalesce(product, '') AS product, kind, year, "
-        "sum(quantity_t) AS quantity_t FROM aggregates_latest WHERE measure = 'reserves' "
+        "sum(quantity_t) AS quantity_t, "
+        "CASE WHEN bool_or(bound = '>') THEN '>' WHEN bool_or(bound = '<') THEN '<' END "
+        "AS bound FROM aggregates_latest WHERE measure = 'reserves' "
         "GROUP BY source, mineral_id, coalesce(product, ''), kind, year",
     )
 
 
-def read_mineral_trade(store: Path) -> pd.DataFrame:
+def read_mineral_trade(store: Path, *, with_nomenclature: bool = False) -> pd.DataFrame:
     """Bilateral trade in the HS6 codes of each mineral and stage (newest BACI release).
+
+    Trade of each HS nomenclature joins its own concordance rows (HS92 for the
+    2015–2024 subset, HS17 for the codes of the 2024 supplement that the HS92
+    subset lacks), so no flow is counted twice.
 
     Columns: ``year, exporter, importer, hs6, mineral_id, stage, value_usd,
     quantity_t`` (gross product weight) and ``content_t`` (tonnes of mineral on
     the catalog basis: ``quantity_t × content_factor``; NULL where the HS code has
-    no documented factor). Rows whose exporter or importer is not a country
-    (NULL ISO3) are kept.
+    no documented factor); with ``with_nomenclature``, a last column
+    ``nomenclature`` (``'HS92'`` | ``'HS17'``: the layer of each row, for
+    analyses that must compare years on one nomenclature, such as the gravity
+    panel). Rows whose exporter or importer is not a country (NULL ISO3) are kept.
     """
+    layer = ", t.nomenclature " if with_nomenclature else " "
     return _frame(
         store,
         "SELECT t.year, t.exporter, t.importer, t.hs6, h.mineral_id, h.stage, t.value_usd, "
-        "t.quantity_t, t.quantity_t * h.content_factor AS content_t "
-        "FROM trade_latest t JOIN hs_concordance h USING (hs6) "
+        f"t.quantity_t, t.quantity_t * h.content_factor AS content_t{layer}"
+        "FROM trade_latest t JOIN hs_concordance h USING (hs6, nomenclature) "
         "WHERE h.mineral_id IS NOT NULL "
         # a fixed order: sums over the frame are then the same on every read
         "ORDER BY t.year, t.exporter, t.importer, t.hs6, h.mineral_id, h.stage",
     )
+
+
+def read_bound_trade(store: Path) -> pd.DataFrame:
+    """Bilateral trade in the HS codes that bound a mineral without measuring it (gross t).
+
+    The codes of ``concordances/hs_bounds.csv`` (:func:`friendshore.data.catalog.read_hs_bounds`),
+    each flow repeated for every mineral and stage its code may carry. Columns as
+    :func:`read_mineral_trade` (``content_t`` NULL: the contained quantity lies
+    between 0 and ``quantity_t``), plus ``bound_reason``.
+    """
+    bounds = read_hs_bounds()
+    codes = sorted(set(bounds["hs6"]))
+    trade = _frame(
+        store,
+        "SELECT year, exporter, importer, hs6, nomenclature, value_usd, quantity_t "
+        "FROM trade_latest WHERE list_contains(?::VARCHAR[], hs6) "
+        "ORDER BY year, exporter, importer, hs6",
+        [codes],
+    )
+    out = trade.merge(bounds.rename(columns={"reason": "bound_reason"}), on=["hs6", "nomenclature"])
+    out["content_t"] = float("nan")
+    cols = [
+        "year",
+        "exporter",
+        "importer",
+        "hs6",
+        "mineral_id",
+        "stage",
+        "value_usd",
+        "quantity_t",
+        "content_t",
+        "bound_reason",
+    ]
+    return out[cols].sort_values(cols[:6], ignore_index=True)
 
 
 def read_governance(store: Path) -> pd.DataFrame:
@@ -115,3 +171,77 @@ def read_recycling(store: Path) -> pd.DataFrame:
 def read_minerals(store: Path) -> pd.DataFrame:
     """The mineral catalog as stored."""
     return _frame(store, "SELECT * FROM minerals ORDER BY mineral_id")
+
+
+def read_salient(
+    store: Path | duckdb.DuckDBPyConnection, *, release: str | None = None
+) -> pd.DataFrame:
+    """USGS MCS salient statistics, one row per commodity × year × published column.
+
+    The newest edition wins per commodity and year (``salient_latest``) unless
+    ``release`` (``"MCS2024"``) asks for one edition. Columns as the ``salient``
+    table of ``docs/data.md``: ``usgs_key, mineral_id, commodity, year, field,
+    component, form, unit, quantity, quantity_t, text, status, bound, note,
+    source, release, file, line, column``.
+    """
+    sql = "SELECT * FROM salient_latest" if release is None else "SELECT * FROM salient"
+    params: list[object] = []
+    if release is not None:
+        sql += " WHERE release = ?"
+        params.append(release)
+    sql += ' ORDER BY usgs_key, year, "column"'
+    if isinstance(store, duckdb.DuckDBPyConnection):
+        return store.execute(sql, params).df()
+    return _frame(store, sql, params)
+
+
+def read_usgs_production_tables(store: Path | duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """USGS MCS world production tables, country rows and their published totals (t).
+
+    The newest edition per year (``production_latest``, ``aggregates_latest``).
+    Columns: ``release, mineral_id, stage, product, year, kind ('country' |
+    'world' | 'other'), country (ISO3, NULL for totals), label, quantity_t,
+    status, note``; ``note`` keeps the source's qualifier (e.g. ``Excludes U.S.
+    production``).
+    """
+    sql = (
+        "SELECT release, mineral_id, stage, coalesce(product, '') AS product, year, "
+        "'country' AS kind, country, label, quantity_t, status, note FROM production_latest "
+        "WHERE source = 'USGS MCS' UNION ALL "
+        "SELECT release, mineral_id, stage, coalesce(product, '') AS product, year, kind, "
+        "NULL AS country, label, quantity_t, status, note FROM aggregates_latest "
+        "WHERE source = 'USGS MCS' AND measure = 'production' "
+        "ORDER BY mineral_id, stage, product, year, kind, country"
+    )
+    if isinstance(store, duckdb.DuckDBPyConnection):
+        return store.execute(sql).df()
+    return _frame(store, sql)
+
+
+def read_critical_salient(store: Path | duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """USGS MCS Table 5 (critical minerals, U.S. salient statistics of the edition's year).
+
+    Columns: ``name, mineral_id, field, value, text, status, bound, source,
+    release`` (one row per mineral × published column; MCS2024 gives 2023).
+    """
+    sql = "SELECT * FROM critical_salient ORDER BY release, name, field"
+    if isinstance(store, duckdb.DuckDBPyConnection):
+        return store.execute(sql).df()
+    return _frame(store, sql)
+
+
+def read_published_nir(store: Path | duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """USGS's published U.S. net import reliance (MCS Fig. 2), the newest edition per year.
+
+    Columns of the ``net_import_reliance`` table: ``commodity, mineral_id, year,
+    share`` (fraction), ``text`` (as written: ``44``, ``>50``, ``E``), ``status,
+    bound, major_import_sources, source, release``; one row per commodity and
+    year (MCS2024 gives 2023, MCS2025 gives 2024).
+    """
+    sql = (
+        "SELECT * FROM net_import_reliance QUALIFY row_number() OVER "
+        "(PARTITION BY commodity, year ORDER BY release DESC) = 1 ORDER BY year, commodity"
+    )
+    if isinstance(store, duckdb.DuckDBPyConnection):
+        return store.execute(sql).df()
+    return _frame(store, sql)

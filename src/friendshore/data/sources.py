@@ -29,7 +29,8 @@ SOURCES: Final[dict[str, SourceInfo]] = {
             "U.S. Geological Survey, National Minerals Information Center",
             "Public domain (U.S. Government work)",
             "U.S. Geological Survey, Mineral Commodity Summaries data releases: "
-            "2022 doi:10.5066/P9KKMCP4; 2023 doi:10.5066/P9WCYUI6; 2024 doi:10.5066/P144BA54",
+            "2022 doi:10.5066/P9KKMCP4; 2023 doi:10.5066/P9WCYUI6; 2024 doi:10.5066/P144BA54; "
+            "2025 doi:10.5066/P13XCP3R",
             "https://www.usgs.gov/centers/national-minerals-information-center/mineral-commodity-summaries",
         ),
         SourceInfo(

@@ -27,12 +27,12 @@ import platformdirs
 from friendshore._core.errors import DataError, InputError, StoreError
 from friendshore.data import catalog, schema
 from friendshore.data.countries import read_blocs, read_countries, read_country_aliases
-from friendshore.data.readers import baci, geodist, iea, usgs_mcs, wgi
+from friendshore.data.readers import baci, geodist, iea, usgs_mcs, usgs_mcs2025, usgs_salient, wgi
 from friendshore.data.resources import bundled_path, package_data_dir
 from friendshore.data.sources import source_info
 
 #: Bump when the table layout changes; a store of another version is rebuilt.
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 #: Fact tables that hold several releases; a ``<table>_latest`` view keeps, per
 #: partition, only the rows of the newest release (the latest edition wins).
@@ -41,8 +41,9 @@ LATEST_VIEWS: Mapping[str, tuple[str, ...]] = {
     "reserves": ("source", "mineral_id", "year"),
     "capacity": ("source", "mineral_id", "year"),
     "aggregates": ("source", "measure", "mineral_id", "stage", "year"),
-    "trade": ("source", "year"),
+    "trade": ("source", "nomenclature", "year"),
     "governance": ("source", "year"),
+    "salient": ("source", "usgs_key", "year"),
 }
 
 #: Called as ``progress(step, done, total)`` while a build runs.
@@ -173,6 +174,35 @@ def write_sources(con: duckdb.DuckDBPyConnection, loaded: LoadedReleases) -> Non
         insert_frames(con, {"sources": pd.DataFrame(rows)})
 
 
+#: Country tables whose world totals and "other countries" rows sit in
+#: ``aggregates`` (under ``measure``): their ``*_latest`` views and
+#: ``aggregates_latest`` take one edition per partition, the newest that has
+#: either country rows or aggregates, so a share never divides one edition's
+#: country figures by another edition's world total.
+SAME_EDITION: Mapping[str, tuple[str, ...]] = {
+    "production": ("source", "mineral_id", "stage", "year"),
+    "reserves": ("source", "mineral_id", "year"),
+    "capacity": ("source", "mineral_id", "year"),
+}
+
+
+def _edition_winners_sql(measure: str) -> str:
+    """``source, mineral_id, [stage,] year, release`` of the edition that wins each partition."""
+    keys = ", ".join(SAME_EDITION[measure])
+    return (
+        f"SELECT {keys}, max(release) AS release FROM ("
+        f"SELECT {keys}, release FROM {measure} UNION ALL "
+        f"SELECT {keys}, release FROM aggregates WHERE measure = '{measure}') GROUP BY ALL"
+    )
+
+
+def _same_edition(alias: str, measure: str) -> str:
+    conditions = " AND ".join(
+        f"{alias}.{k} IS NOT DISTINCT FROM w.{k}" for k in (*SAME_EDITION[measure], "release")
+    )
+    return f"EXISTS (SELECT 1 FROM ({_edition_winners_sql(measure)}) w WHERE {conditions})"
+
+
 def _create_views(con: duckdb.DuckDBPyConnection) -> None:
     for table, keys in LATEST_VIEWS.items():
         part = ", ".join(keys)
@@ -182,6 +212,15 @@ def _create_views(con: duckdb.DuckDBPyConnection) -> None:
             f"(PARTITION BY {part} ORDER BY release DESC) AS _rank FROM {table}) "
             "WHERE _rank = 1"
         )
+    for measure in SAME_EDITION:
+        con.execute(
+            f"CREATE OR REPLACE VIEW {measure}_latest AS "
+            f"SELECT * FROM {measure} t WHERE {_same_edition('t', measure)}"
+        )
+    con.execute(
+        "CREATE OR REPLACE VIEW aggregates_latest AS SELECT * FROM aggregates a WHERE "
+        + " OR ".join(f"(a.measure = '{m}' AND {_same_edition('a', m)})" for m in SAME_EDITION)
+    )
 
 
 def _bundled_steps() -> list[
@@ -209,9 +248,15 @@ def _bundled_steps() -> list[
         report = baci.load_baci_bundled(con)
         loaded.add("CEPII BACI", report.release, {_relative(report.file)})
 
+    def trade_hs17(con: duckdb.DuckDBPyConnection, loaded: LoadedReleases) -> None:
+        report = baci.load_baci_hs17_supplement(con)
+        loaded.add("CEPII BACI", report.release, {_relative(report.file)})
+
     return [
         ("concordances", frames(concordances)),
         ("USGS MCS 2022-2024", frames(usgs_mcs.read_usgs_mcs_bundled)),
+        ("USGS MCS 2025", frames(usgs_mcs2025.read_usgs_mcs2025_bundled)),
+        ("USGS MCS salient statistics 2023-2025", frames(usgs_salient.read_salient_bundled)),
         ("IEA Critical Minerals Data Explorer", frames(iea.read_iea_bundled)),
         ("World Bank WGI", frames(lambda: wgi.read_wgi(bundled_path("wgi", "wgidataset.xlsx")))),
         (
@@ -224,6 +269,7 @@ def _bundled_steps() -> list[
             ),
         ),
         ("CEPII BACI HS92 2015-2024", trade),
+        ("CEPII BACI HS17 2024 supplement", trade_hs17),
     ]
 
 

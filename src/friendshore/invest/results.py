@@ -28,6 +28,9 @@ import pandas as pd
 
 from friendshore._core.errors import ValidationError
 from friendshore._core.records import frame_records
+from friendshore._core.types import ISO3
+from friendshore.data.catalog import read_salient_stages
+from friendshore.invest.defaults import DEFAULT_YEAR
 from friendshore.invest.pipeline import STANDARDS, Pipeline
 from friendshore.invest.portfolio import (
     MUSD,
@@ -37,13 +40,19 @@ from friendshore.invest.portfolio import (
     solve_portfolio,
 )
 from friendshore.metrics.assessment import assess
-from friendshore.metrics.dependence import ZONE, import_dependence, zone_sourcing
+from friendshore.metrics.balance import KEYS, balance_frame
+from friendshore.metrics.dependence import ZONE, import_dependence, rival_codes, zone_sourcing
+from friendshore.metrics.published import ADDED_PRODUCTION
+from friendshore.metrics.risk import supply_risk
+from friendshore.metrics.shares import production_shares
+from friendshore.metrics.us_published import us_balance_of
 from friendshore.model.supply import SupplyNetwork
 from friendshore.model.zone import Zone
 from friendshore.scenarios.run import ScenarioResult
 
 __all__ = [
     "CHOSEN_COLUMNS",
+    "DEFAULT_YEAR",
     "FRONTIER_COLUMNS",
     "METRIC_COLUMNS",
     "PortfolioResult",
@@ -60,8 +69,6 @@ __all__ = [
     "supply_metrics",
 ]
 
-#: Default target year: projects must produce by then.
-DEFAULT_YEAR: Final = 2030
 #: Default extra budget for the marginal value of budget, as a share of the budget.
 BUDGET_STEP_SHARE: Final = 0.10
 
@@ -72,14 +79,35 @@ SUPPLY_METRIC_COLUMNS: Final[list[str]] = [
     "product",
     "year",
     "zone_supply_t",
+    "zone_supply_min_t",
+    "zone_supply_max_t",
     "rival_supply_t",
     "china_zone_supply_share",
+    "china_zone_supply_share_min",
+    "china_zone_supply_share_max",
+    "share_basis",
+    "world_quantity_t",
+    "china_world_share",
     "apparent_consumption_t",
     "zone_production_t",
     "zone_self_sufficiency",
     "supply_risk",
+    "supply_risk_min",
+    "supply_risk_max",
+    "supply_risk_basis",
     "metric_note",
 ]
+
+#: ``share_basis`` of a rival share read from the zone's sourcing mix (a point).
+BASIS_SOURCING = "zone sourcing mix (material balance)"
+#: ``share_basis`` of the lower end of the zone's sourcing interval.
+BASIS_SOURCING_LOW = "lower end of the zone's sourcing interval (material balance)"
+#: ``share_basis`` where the zone's sourcing does not bound the rival's share above 0.
+BASIS_WORLD = "rival's share of world production (the zone taken to source like the world)"
+#: ``share_basis`` where the rival's world share lies outside the zone's sourcing interval.
+BASIS_WORLD_CAPPED = (
+    "the end of the zone's sourcing interval nearest the rival's share of world production"
+)
 
 #: Columns of :attr:`PortfolioResult.metrics`.
 METRIC_COLUMNS: Final[list[str]] = [
@@ -163,7 +191,7 @@ def supply_metrics(
     rival: str = "CHN",
     minerals: Collection[str] | None = None,
 ) -> pd.DataFrame:
-    """China's share (0–1) of zone supply, self-sufficiency and supply risk per mineral × stage.
+    """The rival's share (0–1) of zone supply, supply risk and the tonnes behind them, per series.
 
     Parameters
     ----------
@@ -182,34 +210,73 @@ def supply_metrics(
     -------
     pandas.DataFrame
         One row per row of the assessment summary (mineral × stage × product),
-        columns :data:`SUPPLY_METRIC_COLUMNS`: ``zone_self_sufficiency`` and
-        ``supply_risk`` as :func:`~friendshore.metrics.assessment.assess` gives
-        them; ``zone_supply_t`` (the zone's production plus imports from outside,
-        t), ``rival_supply_t`` and ``china_zone_supply_share`` (the rival's part
-        of it) from :func:`~friendshore.metrics.dependence.zone_sourcing`, the
-        sourcing mix the supply-risk metric uses; ``apparent_consumption_t`` and
-        ``zone_production_t`` of the zone (``import_dependence``). NULL where the
-        metric is, with the assessment's reason in ``metric_note`` (e.g. no
-        content factor for part of the trade).
+        columns :data:`SUPPLY_METRIC_COLUMNS`:
+
+        * ``zone_supply_min_t`` / ``_max_t``: the zone's supply (its production
+          plus imports from outside the zone, t) as the material balance bounds
+          it (:func:`~friendshore.metrics.dependence.zone_sourcing`; a NULL
+          maximum is unbounded); ``china_zone_supply_share_min`` / ``_max``: the
+          rival's part of it;
+        * ``china_zone_supply_share`` (the share the objective uses),
+          ``share_basis`` (which rule gave it) and ``zone_supply_t`` (``S``, t);
+          ``rival_supply_t = share × S``;
+        * ``world_quantity_t`` and ``china_world_share``: world production and
+          the rival's share of it (the assessment's ``china_share``);
+        * ``zone_self_sufficiency`` as ``assess`` gives it; ``supply_risk`` (the
+          value the objective uses) with ``supply_risk_min``/``_max`` (assess's
+          interval) and ``supply_risk_basis``;
+        * ``apparent_consumption_t`` and ``zone_production_t`` of the zone where
+          the balance gives them as points; ``metric_note``: why a zone figure
+          is not a point or is missing (the balance's reason).
+
+    Notes
+    -----
+    The rival's share ``r`` and the zone supply ``S`` (t), in this order:
+
+    1. the zone's sourcing mix is a point: ``r`` and ``S`` as it gives them
+       (``share_basis`` = :data:`BASIS_SOURCING`);
+    2. it is an interval whose lower end is above 0: ``r`` = that **lower
+       end** (the least dependence the data allow: a project is never credited
+       with more) (:data:`BASIS_SOURCING_LOW`);
+    3. otherwise (no zone trade in the year or no HS code; or flows without a
+       content factor, so the rival's share starts at 0): ``r`` = the rival's
+       share of world production (:data:`BASIS_WORLD`), kept inside the
+       zone's sourcing interval where there is one (the nearer end where it
+       lies outside: :data:`BASIS_WORLD_CAPPED`).
+
+    In cases 2 and 3 ``S`` is the upper end of the zone's supply, at most
+    world production (the zone cannot source more than the world produces;
+    world production where the balance gives no upper end), never below the
+    balance's lower end: a tonne of new output is then worth its least share.
+
+    Supply risk (EU-CRM, :func:`friendshore.metrics.risk.supply_risk`): in
+    cases 1 and 2 the assessment's value, or the lower end of its interval; in
+    case 3 the same function with the world's production shares as the zone's
+    sourcing mix (then ``SR = HHI_WGI(world) · (1 − EoL_RIR) · SI`` whatever
+    the import reliance), kept inside the assessment's interval, its lower end
+    where the recycling rate has no source reference. ``NULL`` where not even
+    these exist (no country production shares), with the reason.
     """
     if minerals is not None:
         network = restrict_network(network, minerals)
-    summary = assess(network, zone, year=year, rival=rival).summary
+    rivals = rival_codes(zone, rival)
+    if rivals != zone.rivals:
+        zone = replace(zone, rivals=frozenset(ISO3(c) for c in rivals))
+    result = assess(network, zone, year=year, rival=rival)
+    summary = result.summary
     rows, totals = network.default_production()
-    dep = import_dependence(network.trade, rows, zone, totals=totals, rival=rival)
-    sourcing = zone_sourcing(network.trade, rows, zone, totals=totals, dependence=dep)
-    keys = ["mineral_id", "stage", "year"]
-    known = sourcing[sourcing["share"].notna()]
-    zone_t = known.groupby(keys)["sourced_t"].sum().rename("zone_supply_t")
-    is_rival = known["country"] == rival
-    rival_t = (
-        known["sourced_t"].where(is_rival, 0.0).groupby([known[k] for k in keys]).sum()
-    ).rename("rival_supply_t")
-    rival_share = (
-        known["share"].where(is_rival, 0.0).groupby([known[k] for k in keys]).sum()
-    ).rename("china_zone_supply_share")
-    zrow = dep[dep["member"] == ZONE].set_index(keys)
-    parts = pd.concat([zone_t, rival_t, rival_share], axis=1)
+    us = us_balance_of(network.salient) if "USA" in zone.members else None
+    if us is not None and us.empty:
+        us = None
+    balance = balance_frame(
+        network.trade, rows, zone, totals=totals, us=us, bound_trade=network.bound_trade
+    )
+    dep = import_dependence(network.trade, rows, zone, totals=totals, rival=rivals, balance=balance)
+    sourcing = zone_sourcing(
+        network.trade, rows, zone, totals=totals, dependence=dep, bound_trade=network.bound_trade
+    )
+    parts = _sourcing_parts(sourcing, rivals)
+    zrow = dep[dep["member"] == ZONE].set_index(KEYS)
     parts = parts.join(
         zrow[["apparent_consumption_t", "production_t", "import_reliance_note"]].rename(
             columns={"production_t": "zone_production_t", "import_reliance_note": "metric_note"}
@@ -217,9 +284,168 @@ def supply_metrics(
         how="outer",
     )
     parts = parts.reset_index().rename(columns={"mineral_id": "mineral"})
-    out = summary[["mineral", "stage", "product", "year", "zone_self_sufficiency", "supply_risk"]]
+    out = summary[
+        [
+            "mineral",
+            "stage",
+            "product",
+            "year",
+            "world_quantity_t",
+            "china_share",
+            "zone_self_sufficiency",
+            "supply_risk",
+            "supply_risk_min",
+            "supply_risk_max",
+            "supply_risk_note",
+        ]
+    ].rename(columns={"china_share": "china_world_share"})
     out = out.merge(parts, on=["mineral", "stage", "year"], how="left")
+    world = _world_sourcing_risk(network, zone).rename(columns={"mineral_id": "mineral"})
+    out = out.merge(world, on=["mineral", "stage", "product", "year"], how="left")
+    out = _choose(out)
     return out[SUPPLY_METRIC_COLUMNS].reset_index(drop=True)
+
+
+def _sourcing_parts(sourcing: pd.DataFrame, rivals: Collection[str]) -> pd.DataFrame:
+    """Per mineral × stage × year: the zone's supply (t) and the rival's share, with bounds."""
+    usable = sourcing[sourcing["share_min"].notna()]
+    is_rival = usable["country"].isin(list(rivals))
+    frame = pd.DataFrame(
+        {
+            **{k: usable[k] for k in KEYS},
+            "s_min": usable["sourced_min_t"],
+            "s_max": usable["sourced_max_t"].fillna(np.inf),
+            "s_point": usable["sourced_t"],
+            "r_min": usable["share_min"].where(is_rival, 0.0),
+            "r_max": usable["share_max"].where(is_rival, 0.0),
+            "r_point": usable["share"].where(is_rival, 0.0),
+            "rt_point": usable["sourced_t"].where(is_rival, 0.0),
+            "exact": usable["share"].notna(),
+        }
+    )
+    g = frame.groupby(KEYS, sort=False)
+    out = pd.DataFrame(
+        {
+            "zone_supply_min_t": g["s_min"].sum(),
+            "zone_supply_max_t": g["s_max"].sum(),
+            "zone_supply_point_t": g["s_point"].sum(min_count=1).where(g["exact"].all()),
+            "china_zone_supply_share_min": g["r_min"].sum(),
+            "china_zone_supply_share_max": g["r_max"].sum().clip(upper=1.0),
+            "share_point": g["r_point"].sum().where(g["exact"].all()),
+            "rival_point_t": g["rt_point"].sum().where(g["exact"].all()),
+        }
+    )
+    out["zone_supply_max_t"] = out["zone_supply_max_t"].where(np.isfinite(out["zone_supply_max_t"]))
+    return out
+
+
+def _world_sourcing_risk(network: SupplyNetwork, zone: Zone) -> pd.DataFrame:
+    """Supply risk with the world's production shares as the zone's sourcing mix, per series.
+
+    ``mineral_id, stage, product, year, world_risk, world_risk_min``: the one
+    implementation (:func:`friendshore.metrics.risk.supply_risk`) given the
+    world production shares as sourcing and an import reliance in [0, 1] (the
+    result does not depend on it: both HHI_WGI terms are then equal);
+    ``world_risk`` is NULL where the recycling rate has no source reference
+    (``world_risk_min`` is then its lower end).
+    """
+    rows, totals = network.default_production()
+    shares = production_shares(rows, totals)
+    one = shares.groupby(KEYS)["product"].transform(lambda p: p.fillna("").nunique()) == 1
+    known = shares[one & shares["share"].notna()]
+    sourcing = pd.DataFrame(
+        {
+            **{k: known[k] for k in KEYS},
+            "country": known["country"],
+            "share_min": known["share"],
+            "share_max": known["share"],
+            "basis": "world production shares",
+        }
+    )
+    dep = (
+        known[KEYS]
+        .drop_duplicates()
+        .assign(
+            member=ZONE,
+            import_reliance=np.nan,
+            import_reliance_min=0.0,
+            import_reliance_max=1.0,
+            import_reliance_note=None,
+        )
+    )
+    columns = ["mineral_id", "stage", "product", "year", "world_risk", "world_risk_min"]
+    if dep.empty:
+        return pd.DataFrame(columns=columns)
+    risk = supply_risk(shares, sourcing, network.governance, network.recycling, dep, zone)
+    risk = risk.rename(columns={"supply_risk": "world_risk", "supply_risk_min": "world_risk_min"})
+    return risk[columns]
+
+
+def _first(index: pd.Index, cases: list[tuple[pd.Series, str]]) -> pd.Series:
+    """The text of the first case whose condition holds, row by row (NULL where none)."""
+    out = pd.Series(None, index=index, dtype=object)
+    for cond, text in reversed(cases):
+        out = out.mask(cond.fillna(False).astype(bool), text)
+    return out
+
+
+def _choose(out: pd.DataFrame) -> pd.DataFrame:
+    """The rival share, zone supply (t) and supply risk the objective uses (supply_metrics)."""
+    r_lo, r_hi = out["china_zone_supply_share_min"], out["china_zone_supply_share_max"]
+    point = out["share_point"].notna()
+    low = ~point & (r_lo > 0)
+    world = ~point & ~low & out["china_world_share"].notna()
+    # the upper end of the zone's supply, at most world production (the zone cannot source
+    # more than the world produces), never below the balance's lower end
+    world_t = out["world_quantity_t"]
+    s_upper = pd.Series(np.fmin(out["zone_supply_max_t"], world_t), index=out.index)
+    s_upper = s_upper.where(s_upper > 0, world_t)
+    s_upper = pd.Series(np.fmax(s_upper, out["zone_supply_min_t"]), index=out.index)
+    share = out["share_point"].where(point)
+    share = share.where(~low, r_lo)
+    in_interval = out["china_world_share"].clip(lower=r_lo.fillna(0.0), upper=r_hi.fillna(1.0))
+    share = share.where(~world, in_interval)
+    supply = out["zone_supply_point_t"].where(point, s_upper)
+    out["china_zone_supply_share"] = share
+    out["zone_supply_t"] = supply.where(share.notna())
+    out["rival_supply_t"] = out["rival_point_t"].where(point, share * out["zone_supply_t"])
+    capped = world & (in_interval != out["china_world_share"])
+    out["share_basis"] = _first(
+        out.index,
+        [
+            (point, BASIS_SOURCING),
+            (low, BASIS_SOURCING_LOW),
+            (capped, BASIS_WORLD_CAPPED),
+            (world, BASIS_WORLD),
+        ],
+    )
+    # supply risk: the assessment's (point, else lower end); the world mix in case 3
+    sr_point = out["supply_risk"].notna()
+    assessed = out["supply_risk"].fillna(out["supply_risk_min"])
+    world_sr = out["world_risk"].fillna(out["world_risk_min"])
+    world_sr = world_sr.clip(
+        lower=out["supply_risk_min"].fillna(0.0), upper=out["supply_risk_max"].fillna(np.inf)
+    )
+    risk = assessed.where(~world, world_sr)
+    world_basis = _first(
+        out.index,
+        [
+            (out["world_risk"].notna(), "world production shares as the zone's sourcing"),
+            (
+                out["world_risk_min"].notna(),
+                "world production shares as the zone's sourcing; lower end of its interval",
+            ),
+        ],
+    )
+    zone_basis = _first(
+        out.index,
+        [(sr_point, "point"), (out["supply_risk_min"].notna(), "lower end of the interval")],
+    )
+    out["supply_risk"] = risk
+    out["supply_risk_basis"] = zone_basis.where(~world, world_basis).where(risk.notna())
+    note = out["metric_note"].where(out["metric_note"].notna(), out["supply_risk_note"])
+    out["metric_note"] = note
+    return out
 
 
 def _series_years(network: SupplyNetwork, year: int | None) -> pd.DataFrame:
@@ -298,8 +524,8 @@ def network_with_capacity(
             strict=True,
         )
     }
-    new = additions.groupby(["mineral", "stage", "country"], as_index=False)[
-        "capacity_t_per_year"
+    new: pd.DataFrame = additions.groupby(["mineral", "stage", "country"], as_index=False)[
+        ["capacity_t_per_year"]
     ].sum()
     production = network.production.copy()
     totals = network.production_totals.copy()
@@ -359,7 +585,66 @@ def network_with_capacity(
             [production, pd.DataFrame(extra_rows).astype(production.dtypes.to_dict())],
             ignore_index=True,
         )
-    return replace(network, production=production, production_totals=totals, trade=trade)
+    salient = _salient_with_capacity(network.salient, new, series, year)
+    return replace(
+        network, production=production, production_totals=totals, trade=trade, salient=salient
+    )
+
+
+def _salient_with_capacity(
+    salient: pd.DataFrame,
+    new: pd.DataFrame,
+    series: dict[tuple[str, str], tuple[str, int, int, str]],
+    year: int | None,
+) -> pd.DataFrame:
+    """USGS's U.S. salient table with the new U.S. output as added production (t).
+
+    Each U.S. addition of a mineral and stage that a salient balance measures
+    (``concordances/salient_stages.csv``) becomes a row of component
+    :data:`~friendshore.metrics.published.ADDED_PRODUCTION` in the year of the
+    production series (else the latest salient year up to ``year``), so that
+    :func:`~friendshore.metrics.published.us_balance` counts it as U.S.
+    production and, demand held fixed, takes it off U.S. net imports.
+    """
+    us = new[new["country"] == "USA"]
+    if us.empty or salient.empty:
+        return salient
+    stages = read_salient_stages()
+    stages = stages[stages["mineral_id"] != ""]
+    rows = []
+    for mineral, stage, q in zip(
+        us["mineral"].astype(str), us["stage"].astype(str), us["capacity_t_per_year"], strict=True
+    ):
+        match = stages[(stages["mineral_id"] == mineral) & (stages["stage"] == stage)]
+        for key, label in zip(match["usgs_key"], match["series"].fillna(""), strict=True):
+            cells = salient[salient["usgs_key"] == key]
+            if cells.empty:
+                continue
+            years = cells["year"].astype(int)
+            wanted = series[(mineral, stage)][1] if (mineral, stage) in series else year
+            usable = years[years <= wanted] if wanted is not None else years
+            if usable.empty:
+                continue
+            at = int(usable.max())
+            in_year = cells[years == at]
+            template = in_year[in_year["release"] == in_year["release"].max()].iloc[0].copy()
+            template["field"] = "friendshore invest (new capacity)"
+            template["component"] = ADDED_PRODUCTION
+            template["form"] = str(label) or None
+            template["unit"] = "t"
+            template["quantity"] = float(q)
+            template["quantity_t"] = float(q)
+            template["text"] = f"{float(q):g}"
+            template["status"] = "estimated"
+            template["bound"] = None
+            template["file"] = "friendshore invest (new capacity)"
+            template["source"] = "friendshore invest"
+            template["note"] = "new output of the planned portfolio, not a USGS figure"
+            rows.append(template)
+    if not rows:
+        return salient
+    added = pd.DataFrame(rows).astype(salient.dtypes.to_dict())
+    return pd.concat([salient, added], ignore_index=True)
 
 
 def compare_metrics(
@@ -375,7 +660,8 @@ def compare_metrics(
         after[keys + values], on=keys, how="outer", suffixes=("_before", "_after")
     )
     out = out.merge(new_capacity, on=["mineral", "stage"], how="inner")
-    notes = dependence_targets(before)[2][[*keys, "note"]]
+    inputs = dependence_targets(before)[2]
+    notes = inputs[keys].assign(note=inputs["note"].where(~inputs["included"]))
     out = out.merge(notes, on=keys, how="left")
     return out[METRIC_COLUMNS].sort_values(["mineral", "stage", "product"], ignore_index=True)
 
@@ -394,12 +680,14 @@ def dependence_targets(metrics: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFram
     Returns
     -------
     (targets, demand_cap, inputs)
-        ``targets``: one row per mineral × stage with every input known:
-        ``target_t`` = the rival's supply to the zone ``R`` (t), ``weight`` =
-        supply risk ``SR`` / zone supply ``S`` (t); ``demand_cap``: ``mineral,
+        ``targets``: one row per mineral × stage that enters: ``target_t`` =
+        the rival's supply to the zone ``R = r · S`` (t), ``weight`` = supply
+        risk ``SR`` / zone supply ``S`` (1/t); ``demand_cap``: ``mineral,
         stage, max_new_t`` = apparent consumption − production (the zone's net
-        imports), where known; ``inputs``: every mineral × stage with the inputs,
-        ``included`` and a ``note`` saying what is missing.
+        imports), where the balance gives both as points; ``inputs``: every
+        mineral × stage of ``metrics`` with ``included`` and a ``note`` saying
+        on which basis it entered (and that its weight is 0 where the lower end
+        of its supply risk or share is 0) or what is missing.
 
     Notes
     -----
@@ -408,36 +696,65 @@ def dependence_targets(metrics: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFram
     supply after the portfolio weighted by supply risk, linear in ``d``: zone
     demand is held fixed (new output replaces imports from the rival first, so
     the zone's total sourcing ``S`` does not change while ``d ≤ R``), and the
-    supply-risk weights are those before the portfolio. Minerals × stages
-    whose share or supply risk the assessment cannot give (usually: no content
-    factor for part of the trade, or production that the source withholds)
-    are left out of the objective, never filled in; ``inputs`` lists them.
+    supply-risk weights are those before the portfolio. ``r``, ``S`` and
+    ``SR`` are chosen by :func:`supply_metrics` from the material balance
+    (lower ends of intervals; the rival's share of world production where
+    the zone's sourcing does not bound it above 0). A mineral × stage is left
+    out only where not even these exist (no country production shares, a
+    series of several products, no supply at all), with the reason.
     """
     frame = metrics.copy()
     several = frame.groupby(["mineral", "stage"])["product"].transform("size") > 1
+    no_share = frame["china_zone_supply_share"].isna()
+    no_world = frame["china_world_share"].isna()
+    reason = frame["metric_note"].fillna("no zone trade in the data year").astype(str)
     notes = np.select(
         [
             several.to_numpy(),
-            frame["china_zone_supply_share"].isna().to_numpy(),
+            (no_share & no_world).to_numpy(),
+            no_share.to_numpy(),
             frame["supply_risk"].isna().to_numpy(),
             ~(frame["zone_supply_t"] > 0).to_numpy(),
         ],
         [
-            "several products in one series",
-            "rival share of zone supply unknown",
-            "supply risk unknown",
-            "no zone supply",
+            "left out: several products in one series",
+            (
+                "left out: rival share of zone supply unknown (" + reason + ") and no country "
+                "production shares in the world table"
+            ).to_numpy(),
+            ("left out: rival share of zone supply unknown (" + reason + ")").to_numpy(),
+            (
+                "left out: supply risk unknown ("
+                + frame["metric_note"].fillna("no production shares with a WGI score").astype(str)
+                + ")"
+            ).to_numpy(),
+            "left out: no zone supply",
         ],
         default="",
     )
     frame["included"] = notes == ""
-    no_trade = frame["metric_note"].isna() & frame["apparent_consumption_t"].isna()
-    no_trade &= frame["zone_production_t"].isna()
-    reason = frame["metric_note"].where(~no_trade, "no zone trade in the data year")
-    reason = reason.fillna("").astype(str)
+    share = frame["china_zone_supply_share"]
+    basis = (
+        "entered: rival share "
+        + share.map(lambda v: f"{v * 100:.3g}%" if pd.notna(v) else "")
+        + " ("
+        + frame["share_basis"].fillna("").astype(str)
+        + "); supply risk "
+        + frame["supply_risk"].map(lambda v: f"{v:.3g}" if pd.notna(v) else "")
+        + " ("
+        + frame["supply_risk_basis"].fillna("").astype(str)
+        + ")"
+    )
+    world_case = frame["share_basis"].isin([BASIS_WORLD, BASIS_WORLD_CAPPED])
+    world_case &= frame["metric_note"].notna()
+    basis = basis.where(~world_case, basis + "; zone sourcing: " + reason)
+    zero = (frame["supply_risk"] == 0) | (share == 0)
+    basis = basis.where(
+        ~zero,
+        basis + "; weight 0: the lower end allows no dependence, so no project is credited",
+    )
     text = pd.Series(notes, index=frame.index).astype(str)
-    text = text.where((reason == "") | (text == ""), text + " (" + reason + ")")
-    frame["note"] = text.replace("", None)
+    frame["note"] = text.where(~frame["included"], basis)
     used = frame[frame["included"]]
     targets = pd.DataFrame(
         {

@@ -8,23 +8,28 @@ frames the CLI prints, the report plots and the JSON output serialises.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
 
 from friendshore._core.errors import InputError
 from friendshore._core.records import plain
+from friendshore._core.types import ISO3
+from friendshore.metrics.balance import balance_frame, interval_fields
 from friendshore.metrics.concentration import concentration, country_shares
 from friendshore.metrics.dependence import (
     ZONE,
     bargaining_power,
     import_dependence,
+    rival_codes,
     self_sufficiency,
     zone_sourcing,
 )
 from friendshore.metrics.risk import geopolrisk, supply_risk
 from friendshore.metrics.shares import SERIES_KEYS, production_shares
+from friendshore.metrics.us_published import us_balance_of
 from friendshore.metrics.zone_supply import zone_production_share, zone_reserves_share
 from friendshore.model.supply import SupplyNetwork
 from friendshore.model.zone import Zone
@@ -45,9 +50,21 @@ SUMMARY_COLUMNS: list[str] = [
     "hhi_band",
     "zone_production_share",
     "zone_production_share_min",
+    "zone_production_share_max",
     "zone_reserves_share",
+    "zone_import_reliance",
+    "zone_import_reliance_min",
+    "zone_import_reliance_max",
+    "zone_import_reliance_note",
     "zone_self_sufficiency",
+    "zone_self_sufficiency_min",
+    "zone_self_sufficiency_max",
+    "zone_self_sufficiency_note",
     "supply_risk",
+    "supply_risk_min",
+    "supply_risk_max",
+    "supply_risk_note",
+    "balance_basis",
     "geopolrisk",
     "zone_import_share",
     "zone_non_rival_supply_share",
@@ -65,6 +82,10 @@ MEMBER_COLUMNS: list[str] = [
     "year",
     "member",
     "import_reliance",
+    "import_reliance_min",
+    "import_reliance_max",
+    "import_reliance_status",
+    "import_reliance_basis",
     "import_reliance_note",
     "china_import_share",
     "china_import_share_qty",
@@ -94,9 +115,12 @@ class Assessment:
         where a member's figure is withheld, when ``zone_production_share`` is NULL),
         coverage`` (shares are fractions 0–1, HHI 0–10,000, NULL where not computable).
     members
-        One row per mineral × stage × year × member (and ``member = 'zone'``):
-        ``mineral, stage, year, member, import_reliance, china_import_share,
-        intra_zone_share, import_hhi``.
+        One row per mineral × stage × year × member (and ``member = 'zone'``)
+        with trade data or an import reliance (value or bound): ``mineral,
+        stage, year, member, import_reliance`` (with ``_min``, ``_max``,
+        ``_status``, ``_basis``, ``_note``), ``china_import_share,
+        intra_zone_share, import_hhi``. A stage without trade data and without
+        a bound has no rows; the summary's ``zone_import_reliance_note`` says why.
     country_shares
         Every series' country rows: ``source, mineral, stage, product, year,
         country, quantity_t, share, status``.
@@ -125,6 +149,18 @@ class Assessment:
     source_comparison: pd.DataFrame
 
 
+#: Why a zone figure of the summary has not even a bound: the mineral and stage
+#: have no HS code in the concordance, or no trade in the year.
+NO_TRADE = "no trade code for this stage (or no trade in the year)"
+
+#: Interval metrics of a summary record: JSON key → column prefix.
+SUMMARY_INTERVALS: dict[str, str] = {
+    "zone_import_reliance": "zone_import_reliance",
+    "zone_self_sufficiency": "zone_self_sufficiency",
+    "supply_risk": "supply_risk",
+}
+
+
 def check_year(year: int, years: pd.Series, *, what: str) -> None:
     """Raise :class:`InputError` unless ``year`` lies within the span of ``years``."""
     first, last = int(years.min()), int(years.max())
@@ -133,13 +169,21 @@ def check_year(year: int, years: pd.Series, *, what: str) -> None:
 
 
 def _latest(frame: pd.DataFrame, keys: list[str], year: int) -> pd.DataFrame:
-    """Rows of the latest year ≤ ``year`` of each group of ``keys``."""
+    """Rows of the latest year ≤ ``year`` of each group of ``keys``.
+
+    Group by source × mineral × stage, not by product: the products of a series
+    then share its latest year, so a product-less series of an older edition
+    (USGS silicon 2021, before MCS split ferrosilicon and silicon metal) does not
+    show beside the newer products.
+    """
     frame = frame[frame["year"] <= year]
     last = frame.groupby(keys, dropna=False)["year"].transform("max")
     return frame[frame["year"] == last]
 
 
-def compare_sources(network: SupplyNetwork, *, rival: str = "CHN") -> pd.DataFrame:
+def compare_sources(
+    network: SupplyNetwork, *, rival: str | Collection[str] = "CHN"
+) -> pd.DataFrame:
     """Each source's figures where several cover the same mineral, stage and year.
 
     Returns ``mineral, stage, product, year, source, release, world_quantity_t,
@@ -174,7 +218,12 @@ def compare_sources(network: SupplyNetwork, *, rival: str = "CHN") -> pd.DataFra
 
 
 def assess(
-    network: SupplyNetwork, zone: Zone, *, year: int | None = None, rival: str = "CHN"
+    network: SupplyNetwork,
+    zone: Zone,
+    *,
+    year: int | None = None,
+    rival: str | Collection[str] | None = None,
+    us: pd.DataFrame | None = None,
 ) -> Assessment:
     """Run every metric for every mineral × stage × year and every member.
 
@@ -188,7 +237,17 @@ def assess(
         Latest year to report; each series reports its latest year up to it
         (USGS to 2023, IEA 2025 edition to 2024). Default: the latest year with data.
     rival
-        The country whose share and supply the zone tracks.
+        The country or countries whose share and supply the zone tracks
+        (``china_*`` columns); default the zone's rivals (:attr:`Zone.rivals`),
+        all of them together.
+    us
+        The U.S. salient balance (:func:`friendshore.metrics.published.us_balance`);
+        default: that of ``network.salient``
+        (:func:`friendshore.metrics.us_published.us_balance_of`, computed once
+        per process). Where it covers a mineral, stage and year
+        (``concordances/salient_stages.csv``), the ``USA`` member row uses
+        USGS's own components and net import reliance; an empty frame turns
+        this off (BACI and the world tables only).
 
     Returns
     -------
@@ -198,42 +257,112 @@ def assess(
     rows, totals = network.default_production()
     year = year if year is not None else int(rows["year"].max())
     check_year(year, rows["year"], what="production data")
+    rivals = rival_codes(zone, rival)
+    if rivals != zone.rivals:  # every rival figure from the rivals asked for
+        zone = replace(zone, rivals=frozenset(ISO3(c) for c in rivals))
     shares = production_shares(rows, totals)
-    conc = concentration(rows, totals, rival=rival)
+    conc = concentration(rows, totals, rival=sorted(rivals))
     zprod = zone_production_share(shares, zone)
     zres = zone_reserves_share(network.reserves, network.reserves_totals, zone)
-    dep = import_dependence(network.trade, rows, zone, totals=totals, rival=rival)
+    if us is None and "USA" in zone.members and not network.salient.empty:
+        us = us_balance_of(network.salient)
+    balance = balance_frame(
+        network.trade, rows, zone, totals=totals, us=us, bound_trade=network.bound_trade
+    )
+    dep = import_dependence(network.trade, rows, zone, totals=totals, rival=rivals, balance=balance)
     suff = self_sufficiency(network.trade, rows, zone, totals=totals, dependence=dep)
-    sourcing = zone_sourcing(network.trade, rows, zone, totals=totals, dependence=dep)
+    sourcing = zone_sourcing(
+        network.trade,
+        rows,
+        zone,
+        totals=totals,
+        dependence=dep,
+        bound_trade=network.bound_trade,
+    )
     risk = supply_risk(shares, sourcing, network.governance, network.recycling, dep, zone)
     gpr = geopolrisk(shares, network.trade, network.governance, zone, totals=totals)
-    power = bargaining_power(network.trade, shares, zone, rival=rival)
+    power = bargaining_power(network.trade, shares, zone)
 
-    series = [k for k in SERIES_KEYS if k != "year"]
-    summary = _latest(conc, series, year)
+    summary = _latest(conc, ["source", "mineral_id", "stage"], year)
     summary = summary.merge(
-        zprod[[*SERIES_KEYS, "zone_share", "zone_share_min"]].rename(
+        zprod[[*SERIES_KEYS, "zone_share", "zone_share_min", "zone_share_upper"]].rename(
             columns={
                 "zone_share": "zone_production_share",
                 "zone_share_min": "zone_production_share_min",
+                "zone_share_upper": "zone_production_share_max",
             }
         ),
         on=SERIES_KEYS,
         how="left",
     )
-    reserves = _latest(zres, ["mineral_id", "product"], year)
+    reserves = _latest(zres, ["source", "mineral_id"], year)
     mining_reserves = reserves[["mineral_id", "product", "zone_reserves_share"]].assign(
         stage="mining"
     )
     summary = summary.merge(mining_reserves, on=["mineral_id", "stage", "product"], how="left")
+    zone_bal = dep.loc[
+        dep["member"] == ZONE,
+        [
+            "mineral_id",
+            "stage",
+            "year",
+            "import_reliance",
+            "import_reliance_min",
+            "import_reliance_max",
+            "import_reliance_note",
+            "import_reliance_basis",
+        ],
+    ].rename(
+        columns={
+            "import_reliance": "zone_import_reliance",
+            "import_reliance_min": "zone_import_reliance_min",
+            "import_reliance_max": "zone_import_reliance_max",
+            "import_reliance_note": "zone_import_reliance_note",
+            "import_reliance_basis": "balance_basis",
+        }
+    )
+    summary = summary.merge(zone_bal, on=["mineral_id", "stage", "year"], how="left")
     summary = summary.merge(
-        suff[["mineral_id", "stage", "year", "self_sufficiency"]].rename(
-            columns={"self_sufficiency": "zone_self_sufficiency"}
+        suff[
+            [
+                "mineral_id",
+                "stage",
+                "year",
+                "self_sufficiency",
+                "self_sufficiency_min",
+                "self_sufficiency_max",
+                "self_sufficiency_note",
+            ]
+        ].rename(
+            columns={
+                "self_sufficiency": "zone_self_sufficiency",
+                "self_sufficiency_min": "zone_self_sufficiency_min",
+                "self_sufficiency_max": "zone_self_sufficiency_max",
+                "self_sufficiency_note": "zone_self_sufficiency_note",
+            }
         ),
         on=["mineral_id", "stage", "year"],
         how="left",
     )
-    summary = summary.merge(risk[[*SERIES_KEYS, "supply_risk"]], on=SERIES_KEYS, how="left")
+    summary = summary.merge(
+        risk[
+            [*SERIES_KEYS, "supply_risk", "supply_risk_min", "supply_risk_max", "supply_risk_note"]
+        ],
+        on=SERIES_KEYS,
+        how="left",
+    )
+    no_trade = (
+        summary["zone_import_reliance_note"].isna() & summary["zone_import_reliance_min"].isna()
+    )
+    for col in ("zone_import_reliance_note", "zone_self_sufficiency_note"):
+        summary.loc[no_trade, col] = NO_TRADE
+    no_risk = summary["supply_risk_min"].isna() & summary["supply_risk_note"].isna()
+    summary.loc[no_risk & summary["zone_import_reliance_min"].notna(), "supply_risk_note"] = (
+        "no country production shares for this series (the source gives a total only)"
+    )
+    summary.loc[no_risk & summary["zone_import_reliance_min"].isna(), "supply_risk_note"] = summary[
+        "zone_import_reliance_note"
+    ]
     summary = summary.merge(
         power[[*SERIES_KEYS, "zone_import_share", "zone_non_rival_supply_share"]],
         on=SERIES_KEYS,
@@ -257,13 +386,17 @@ def assess(
         .reset_index(drop=True)[SUMMARY_COLUMNS]
     )
 
-    members = dep.merge(
-        gpr[["mineral_id", "stage", "year", "member", "geopolrisk"]],
-        on=["mineral_id", "stage", "year", "member"],
-        how="left",
-    ).rename(columns={"mineral_id": "mineral", "china_import_share_value": "china_import_share"})[
-        MEMBER_COLUMNS
-    ]
+    members = (
+        dep[_has_data(dep)]
+        .merge(
+            gpr[["mineral_id", "stage", "year", "member", "geopolrisk"]],
+            on=["mineral_id", "stage", "year", "member"],
+            how="left",
+        )
+        .rename(
+            columns={"mineral_id": "mineral", "china_import_share_value": "china_import_share"}
+        )[MEMBER_COLUMNS]
+    )
     country = shares.rename(columns={"mineral_id": "mineral"})[
         [
             "source",
@@ -292,7 +425,22 @@ def assess(
         china_import_trend=trend.reset_index(drop=True),
         reserves=res.reset_index(drop=True),
         sources=network.default_sources().rename(columns={"mineral_id": "mineral"}),
-        source_comparison=compare_sources(network, rival=rival),
+        source_comparison=compare_sources(network, rival=sorted(rivals)),
+    )
+
+
+def _has_data(dep: pd.DataFrame) -> pd.Series:
+    """Rows of :func:`import_dependence` with trade data or an import reliance (value or bound).
+
+    The others (a stage without trade data and without a bound) carry only the
+    reason, the same for every member: the record gives it once.
+    """
+    return (
+        dep["import_reliance_min"].notna()
+        | dep["import_reliance"].notna()
+        | dep["import_reliance_status"].eq("inconsistent sources")
+        | dep["imports_value_usd"].gt(0)
+        | dep["exports_value_usd"].gt(0)
     )
 
 
@@ -301,15 +449,25 @@ def summary_records(result: Assessment) -> list[dict[str, Any]]:
 
     Keys: the :data:`SUMMARY_COLUMNS` except the coverage counts, which are
     grouped under ``coverage`` (``production_share_known``, ``countries``,
-    ``withheld``, ``missing``, ``trade_content_coverage``), and ``members``: a
-    list of ``member, import_reliance, china_import_share, intra_zone_share,
-    import_hhi, geopolrisk`` for every member of the zone (the record's year).
+    ``withheld``, ``missing``, ``trade_content_coverage``);
+    ``intervals``: each of ``zone_import_reliance``, ``zone_self_sufficiency``
+    and ``supply_risk`` in the interval shape of
+    :func:`friendshore.metrics.balance.interval_fields` (``value`` where a point,
+    else ``low``/``high``; ``width``, ``basis``, ``note``); and ``members``: a
+    list of ``member, import_reliance`` (with ``_min``, ``_max``, ``_status``,
+    ``_basis``, ``_note`` and ``import_reliance_interval``), ``china_import_share,
+    intra_zone_share, import_hhi, geopolrisk`` for every member of the zone (the record's year).
     Shares are fractions 0–1, HHI 0–10,000, ``null`` where not computable.
     See docs/assessment.md for the schema.
     """
     member_keys = [
         "member",
         "import_reliance",
+        "import_reliance_min",
+        "import_reliance_max",
+        "import_reliance_status",
+        "import_reliance_basis",
+        "import_reliance_note",
         "china_import_share",
         "intra_zone_share",
         "import_hhi",
@@ -320,7 +478,7 @@ def summary_records(result: Assessment) -> list[dict[str, Any]]:
     members = members.assign(_order=members["member"].map(order)).sort_values("_order")
     by_key = {
         key: [
-            {k: plain(v) for k, v in zip(member_keys, row, strict=True)}
+            _member_record({k: plain(v) for k, v in zip(member_keys, row, strict=True)})
             for row in group[member_keys].itertuples(index=False, name=None)
         ]
         for key, group in members.groupby(["mineral", "stage", "year"])
@@ -338,13 +496,45 @@ def summary_records(result: Assessment) -> list[dict[str, Any]]:
         record = {k: plain(v) for k, v in rec.items()}
         record["product"] = record["product"] or None
         record["coverage"] = coverage
-        # Every member is listed; its figures are null where there is no trade data.
-        record["members"] = by_key.get(
-            (rec["mineral"], rec["stage"], rec["year"]),
-            [{"member": m} | dict.fromkeys(member_keys[1:], None) for m in result.zone.members],
-        )
+        record["intervals"] = {
+            key: interval_fields(
+                rec[prefix],
+                rec[f"{prefix}_min"],
+                rec[f"{prefix}_max"],
+                basis=rec["balance_basis"],
+                note=rec[f"{prefix}_note"],
+            )
+            for key, prefix in SUMMARY_INTERVALS.items()
+        }
+        # Every member is listed; its figures are null where there is no trade data,
+        # with the record's reason (no HS code, or no flows in its codes)
+        listed = {
+            m["member"]: m for m in by_key.get((rec["mineral"], rec["stage"], rec["year"]), [])
+        }
+        why = rec.get("zone_import_reliance_note") or NO_TRADE
+        record["members"] = [
+            listed.get(m)
+            or _member_record(
+                {"member": m}
+                | dict.fromkeys(member_keys[1:], None)
+                | {"import_reliance_status": "no bound", "import_reliance_note": why}
+            )
+            for m in result.zone.members
+        ]
         out.append(record)
     return out
+
+
+def _member_record(rec: dict[str, Any]) -> dict[str, Any]:
+    """A member's JSON record with ``import_reliance_interval`` in the interval shape."""
+    rec["import_reliance_interval"] = interval_fields(
+        rec["import_reliance"],
+        rec["import_reliance_min"],
+        rec["import_reliance_max"],
+        basis=rec["import_reliance_basis"],
+        note=rec["import_reliance_note"],
+    )
+    return rec
 
 
 def concentration_table(
@@ -375,13 +565,21 @@ def dependence_table(
 ) -> pd.DataFrame:
     """One member's (or the zone's) dependence for one mineral, per stage and year."""
     rows, totals = network.default_production()
+    rows = rows[rows["mineral_id"] == mineral]
     trade = network.trade[network.trade["mineral_id"] == mineral]
     if trade.empty:
         raise InputError(f"no trade data for mineral {mineral!r}")
     if year is not None:
         check_year(year, trade["year"], what=f"trade data for {mineral}")
-    dep = import_dependence(trade, rows, zone, totals=totals)
-    dep = dep[dep["member"] == member]
+    bound = network.bound_trade
+    if not bound.empty:
+        bound = bound[bound["mineral_id"] == mineral]
+    us = None
+    if "USA" in zone.members and not network.salient.empty:
+        us = us_balance_of(network.salient)
+    balance = balance_frame(trade, rows, zone, totals=totals, us=us, bound_trade=bound)
+    dep = import_dependence(trade, rows, zone, totals=totals, balance=balance)
+    dep = dep[(dep["member"] == member) & (dep["mineral_id"] == mineral) & _has_data(dep)]
     if year is not None:
         dep = dep[dep["year"] == year]
     cols = [

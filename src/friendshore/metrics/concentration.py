@@ -201,15 +201,24 @@ def group_share(
     Returns
     -------
     pandas.DataFrame
-        Indexed like ``index``: ``quantity_t`` and ``share``.
+        Indexed like ``index``: ``quantity_t`` and ``share`` (exact or NULL),
+        ``share_min`` and ``share_max`` (bounds, equal to ``share`` where it is
+        known; NULL where nothing bounds the world quantity).
 
     Notes
     -----
     The group's share is the sum of its countries' shares. It is NULL when one
-    of them is listed with a withheld or missing figure, or is not listed by a
+    of them is listed with a withheld or missing figure or a bound only
+    (``<q``, ``>q``, or a world total that is a bound), or is not listed by a
     source that lists only top producers (IEA), or when the series has no
     country rows or no positive world quantity. A country that a complete source
     (USGS) does not list counts as 0.
+
+    ``share_min``/``share_max`` sum the countries' ``share_low``/``share_high``
+    of :func:`~friendshore.metrics.shares.production_shares` (a ``<q`` figure
+    in ``[0, q/Q]``, a withheld one in ``[0, what the total leaves
+    unexplained]`` …); a country a top-producers-only source does not list lies
+    in ``[0, unattributed part of the world]``. Both are clipped to [0, 1].
     """
     wanted = set(countries)
     sub = shares[shares["country"].isin(wanted)]
@@ -225,8 +234,28 @@ def group_share(
     world = per_series["world_quantity_t"].first().reindex(index)
     complete = pd.Series(index.get_level_values("source").isin(list(complete_sources)), index=index)
     valid = ~unknown & has_rows & (world > 0) & (all_listed | complete)
+    if "share_low" in sub.columns:
+        low = grouped["share_low"].sum().reindex(index).fillna(0.0)
+        high = grouped["share_high"].sum().reindex(index).fillna(0.0)
+        bounded = per_series["share_high"].count().reindex(index).fillna(0) > 0
+    else:  # shares known exactly or not at all
+        low = high = known_share
+        bounded = ~unknown & has_rows & (world > 0)
+    point_share = shares["share"].where(shares["share"].notna(), 0.0)
+    unattributed = (
+        (1.0 - point_share.groupby([shares[k] for k in SERIES_KEYS], dropna=False).sum())
+        .reindex(index)
+        .clip(lower=0.0)
+    )
+    high = high + unattributed.where(~(all_listed | complete), 0.0).fillna(1.0)
     return pd.DataFrame(
-        {"quantity_t": known_t.where(valid), "share": known_share.where(valid)}, index=index
+        {
+            "quantity_t": known_t.where(valid),
+            "share": known_share.where(valid),
+            "share_min": low.where(bounded).clip(lower=0.0, upper=1.0),
+            "share_max": high.where(bounded).clip(lower=0.0, upper=1.0),
+        },
+        index=index,
     )
 
 
@@ -234,7 +263,7 @@ def concentration(
     rows: pd.DataFrame,
     totals: pd.DataFrame,
     *,
-    rival: str = "CHN",
+    rival: str | Collection[str] = "CHN",
     complete_sources: Collection[str] = COMPLETE_LISTING_SOURCES,
 ) -> pd.DataFrame:
     """Concentration of world production per series: rival share, top-1/top-3 share, HHI.
@@ -248,7 +277,9 @@ def concentration(
         Aggregate rows with :data:`SERIES_KEYS`, ``kind`` ('world' | 'other') and
         ``quantity_t`` (e.g. ``SupplyNetwork.production_totals``).
     rival
-        ISO3 code whose share is reported as ``china_share`` (named in ``rival``).
+        ISO3 code, or codes (a zone's :attr:`~friendshore.model.zone.Zone.rivals`),
+        whose joint share is reported as ``china_share``; ``rival`` names them
+        (joined by ``+``).
     complete_sources
         Sources listing every producer (see :data:`COMPLETE_LISTING_SOURCES`).
 
@@ -262,7 +293,7 @@ def concentration(
           share divides by and how it was obtained, or why it is unknown (NULL
           quantity: no published total and no country figure, figures on
           different bases, or withheld/missing figures);
-        - ``china_share``: share of ``rival``; NULL if its figure is withheld or
+        - ``china_share``: share of the rivals together; NULL if a figure is withheld or
           missing, or if it is not listed by a source that lists only top
           producers (IEA); 0 if a complete source (USGS) does not list it;
         - ``top1_country``, ``top1_share``, ``top3_share``: largest producer and
@@ -304,18 +335,26 @@ def concentration(
     shares = production_shares(rows, totals)
     world = den["world_quantity_t"]
 
-    known = shares[shares["share"].notna()]
+    # one figure per country: a source may list a country twice (USGS helium: the U.S.
+    # from natural gas and from the Cliffside field)
+    known = (
+        shares[shares["share"].notna()]
+        .groupby([*keys, "country"], dropna=False, sort=False)["share"]
+        .sum()
+        .reset_index()
+    )
     ranked = known.sort_values([*keys, "share", "country"], ascending=[*[True] * 5, False, True])
     rank = ranked.groupby(keys, dropna=False).cumcount()
     top1 = ranked[rank == 0].set_index(keys)[["country", "share"]]
     top3 = ranked[rank < 3].groupby(keys, dropna=False)["share"].sum()
-    rival_share = group_share(shares, den.index, [rival], complete_sources=complete_sources)
+    rivals = sorted({rival} if isinstance(rival, str) else {str(c) for c in rival})
+    rival_share = group_share(shares, den.index, rivals, complete_sources=complete_sources)
 
     out = pd.DataFrame(index=den.index)
     out["release"] = _releases(rows, totals).reindex(den.index)
     out["world_quantity_t"] = world
     out["denominator"] = den["denominator"]
-    out["rival"] = rival
+    out["rival"] = "+".join(rivals)
     out["china_share"] = rival_share["share"]
     out["top1_country"] = top1["country"].reindex(den.index)
     out["top1_share"] = top1["share"].reindex(den.index)

@@ -41,18 +41,29 @@ SUPPLY_RISK_COLUMNS: list[str] = [
     *SERIES_KEYS,
     "wgi_year",
     "hhi_wgi_global",
+    "hhi_wgi_global_min",
+    "hhi_wgi_global_max",
     "global_share_covered",
     "global_share_without_wgi",
     "n_global_withheld",
     "hhi_wgi_sourcing",
+    "hhi_wgi_sourcing_min",
+    "hhi_wgi_sourcing_max",
     "sourcing_basis",
+    "sourcing_unknown",
     "sourcing_share_without_wgi",
     "import_reliance",
+    "import_reliance_min",
+    "import_reliance_max",
     "import_reliance_bounded",
     "eol_rir",
+    "eol_rir_reference",
     "substitution_index",
     "supply_risk_before_recycling",
     "supply_risk",
+    "supply_risk_min",
+    "supply_risk_max",
+    "supply_risk_note",
     "note",
 ]
 
@@ -207,14 +218,44 @@ def supply_risk(  # noqa: PLR0917 (the six inputs of the method, in its order)
 
     ``IR`` is the zone's import reliance bounded to [0, 1] (the guidelines take
     a net exporter's IR as 0; IR > 1 cannot occur with positive consumption).
-    Countries without a WGI score and withheld shares are left out of the sums
-    and reported (``*_share_without_wgi``, ``n_global_withheld``). A mineral
-    without an EoL-RIR figure gets no recycling credit invented: ``supply_risk``
-    is NULL and ``supply_risk_before_recycling`` (the bracket times SI) is given.
+    Countries without a WGI score are left out of the sums and reported
+    (``*_share_without_wgi``). A rate without a source reference gives no
+    recycling credit: the credit lies between 0 and 100%.
+
+    **Intervals.** Every input may be an interval and SR is evaluated at its
+    ends (it is multilinear in HHI_WGI,GS, HHI_WGI of sourcing, IR and the
+    credit, so its extremes lie at the corners of the box):
+
+    * HHI_WGI,GS lies in ``[Σ s_low² w, Σ s_high² w]`` over the bounds
+      ``share_low``/``share_high`` of :func:`~friendshore.metrics.shares.production_shares`
+      (a withheld share in [0, what the world total leaves unexplained], a
+      ``<q`` figure in [0, q/Q], every share of a world quantity known only
+      as a bound …), the maximum capped at the largest weight ``WGI_c · t_c``
+      of a country with a positive share (``Σ s² w ≤ max w · Σ s² ≤ max w``);
+      ``hhi_wgi_global`` is the point value where both ends meet, and
+      ``n_global_withheld`` counts the shares known only as bounds;
+    * **EU sourcing unknown** (no trade data for the stage): the guidelines'
+      rule for a material without EU sourcing data, the global supply mix
+      stands in for it, HHI_WGI(sourcing) = HHI_WGI,GS, and SR =
+      HHI_WGI,GS · (1 − EoL_RIR) · SI whatever IR is (``sourcing_unknown``);
+    * IR unknown (no bound: inconsistent sources, no trade code) but a known
+      sourcing mix: IR anywhere in [0, 1].
     """
     scaled = wgi_scaled(governance).dropna(subset=["wgi_scaled"])
     gs = shares if year is None else shares[shares["year"] == year]
-    gs = gs[[*SERIES_KEYS, "country", "share"]].copy()
+    if "share_low" not in gs.columns:  # shares known exactly (or not at all)
+        gs = gs.assign(share_low=gs["share"], share_high=gs["share"])
+    # one term per country: a source may list a country twice (USGS helium: the U.S.
+    # from natural gas and from the Cliffside field)
+    gs = (
+        gs.groupby([*SERIES_KEYS, "country"], sort=False, dropna=False)
+        .agg(
+            share=("share", lambda v: v.sum(min_count=len(v))),
+            share_low=("share_low", lambda v: v.sum(min_count=len(v))),
+            share_high=("share_high", lambda v: v.sum(min_count=len(v))),
+        )
+        .reset_index()
+    )
     gs["wgi_year"] = _wgi_year(gs["year"], scaled["year"])
     gs = gs.merge(
         scaled[["country", "year", "wgi_scaled"]].rename(columns={"year": "wgi_year"}),
@@ -222,58 +263,159 @@ def supply_risk(  # noqa: PLR0917 (the six inputs of the method, in its order)
         how="left",
     )
     gs["t_c"] = _trade_parameters(gs["country"], zone)
-    gs["term"] = gs["share"] ** 2 * gs["wgi_scaled"] * gs["t_c"]
-    gs["share_without_wgi"] = gs["share"].where(gs["wgi_scaled"].isna(), 0.0)
-    gs["withheld"] = gs["share"].isna().astype("int64")
+    g_weight = gs["wgi_scaled"] * gs["t_c"]
+    gs["term_min"] = gs["share_low"] ** 2 * g_weight
+    gs["term_max"] = gs["share_high"] ** 2 * g_weight
+    gs["g_weight"] = g_weight.where(gs["share_high"] > 0)
+    gs["share_without_wgi"] = gs["share_high"].where(gs["wgi_scaled"].isna(), 0.0)
+    gs["withheld"] = (gs["share"].isna() & gs["share_high"].notna()).astype("int64")
     global_ = gs.groupby(SERIES_KEYS, sort=False, dropna=False).agg(
         wgi_year=("wgi_year", "first"),
-        hhi_wgi_global=("term", lambda s: s.sum(min_count=1)),
+        hhi_wgi_global_min=("term_min", lambda s: s.sum(min_count=1)),
+        hhi_wgi_global_max=("term_max", lambda s: s.sum(min_count=1)),
+        g_max_weight=("g_weight", "max"),
         global_share_covered=("share", "sum"),
         global_share_without_wgi=("share_without_wgi", "sum"),
         n_global_withheld=("withheld", "sum"),
     )
-    out = global_.reset_index()
+    capped_g = pd.Series(
+        np.fmin(global_["hhi_wgi_global_max"], global_["g_max_weight"].fillna(0.0)),
+        index=global_.index,
+    )
+    global_["hhi_wgi_global_max"] = capped_g.where(global_["hhi_wgi_global_max"].notna())
+    g_point = (global_["hhi_wgi_global_max"] - global_["hhi_wgi_global_min"]).abs() <= 1e-9
+    global_["hhi_wgi_global"] = global_["hhi_wgi_global_min"].where(g_point)
+    out = global_.drop(columns="g_max_weight").reset_index()
 
     src = sourcing if year is None else sourcing[sourcing["year"] == year]
-    src = src[[*KEYS, "country", "share", "basis"]].copy()
+    if "share_min" not in src.columns:  # a sourcing mix known exactly
+        src = src.assign(share_min=src["share"], share_max=src["share"])
+    src = src[[*KEYS, "country", "share_min", "share_max", "basis"]].copy()
     src["wgi_year"] = _wgi_year(src["year"], scaled["year"])
     src = src.merge(
         scaled[["country", "year", "wgi_scaled"]].rename(columns={"year": "wgi_year"}),
         on=["country", "wgi_year"],
         how="left",
     )
-    src["term"] = src["share"] ** 2 * src["wgi_scaled"] * _trade_parameters(src["country"], zone)
-    src["share_without_wgi"] = src["share"].where(src["wgi_scaled"].isna(), 0.0)
+    weight = src["wgi_scaled"] * _trade_parameters(src["country"], zone)
+    src["term_min"] = src["share_min"] ** 2 * weight
+    src["term_max"] = src["share_max"] ** 2 * weight
+    src["weight"] = weight.where(src["share_max"] > 0)
+    src["share_without_wgi"] = src["share_max"].where(src["wgi_scaled"].isna(), 0.0)
     sourced = src.groupby(KEYS, sort=False).agg(
-        hhi_wgi_sourcing=("term", lambda s: s.sum(min_count=1)),
+        hhi_wgi_sourcing_min=("term_min", lambda s: s.sum(min_count=1)),
+        hhi_wgi_sourcing_max=("term_max", lambda s: s.sum(min_count=1)),
+        max_weight=("weight", "max"),
         sourcing_basis=("basis", "first"),
         sourcing_share_without_wgi=("share_without_wgi", "sum"),
     )
+    # Σ s² w ≤ max w · Σ s² ≤ max w: the share bounds alone can overshoot it
+    capped = pd.Series(
+        np.fmin(sourced["hhi_wgi_sourcing_max"], sourced["max_weight"]), index=sourced.index
+    )
+    sourced["hhi_wgi_sourcing_max"] = capped.where(sourced["hhi_wgi_sourcing_max"].notna())
+    sourced = sourced.drop(columns="max_weight")
     out = out.merge(sourced.reset_index(), on=KEYS, how="left")
+    # no sourcing mix at all (no trade data for the stage): the guidelines' rule for
+    # a material without EU sourcing data, the global supply mix stands in for it
+    no_mix = out["hhi_wgi_sourcing_min"].isna() & out["hhi_wgi_sourcing_max"].isna()
+    out["sourcing_unknown"] = no_mix
+    out.loc[no_mix, "hhi_wgi_sourcing_min"] = out.loc[no_mix, "hhi_wgi_global_min"]
+    out.loc[no_mix, "hhi_wgi_sourcing_max"] = out.loc[no_mix, "hhi_wgi_global_max"]
+    point = (out["hhi_wgi_sourcing_max"] - out["hhi_wgi_sourcing_min"]).abs() <= 1e-9
+    out["hhi_wgi_sourcing"] = out["hhi_wgi_sourcing_min"].where(point)
 
-    dep = dependence[dependence["member"] == ZONE][[*KEYS, "import_reliance"]]
+    dep = dependence[dependence["member"] == ZONE]
+    if "import_reliance_min" not in dep.columns:  # an import reliance known exactly
+        dep = dep.assign(
+            import_reliance_min=dep["import_reliance"], import_reliance_max=dep["import_reliance"]
+        )
+    if "import_reliance_note" not in dep.columns:
+        dep = dep.assign(import_reliance_note=None)
+    dep = dep[[*KEYS, "import_reliance", "import_reliance_min", "import_reliance_max"]]
     out = out.merge(dep, on=KEYS, how="left")
     out["import_reliance_bounded"] = out["import_reliance"].clip(lower=0.0, upper=1.0)
-    eol = recycling.groupby("mineral_id")["eol_rir"].first()
+    # IR without a bound lies anywhere in [0, 1] (it matters only with a known mix)
+    ir_unknown = out["import_reliance_min"].isna() & out["import_reliance_max"].isna()
+    ir_lo = out["import_reliance_min"].clip(lower=0.0, upper=1.0).where(~ir_unknown, 0.0)
+    ir_hi = out["import_reliance_max"].clip(lower=0.0, upper=1.0).where(~ir_unknown, 1.0)
+    # a rate without a source reference is not used (issue 12): credit between 0 and 1
+    # (a caller's table without a ``reference`` column is taken as vouched for)
+    referenced = (
+        recycling[recycling["reference"].notna() & (recycling["reference"].astype(str) != "")]
+        if "reference" in recycling.columns
+        else recycling.assign(reference="given by the caller")
+    )
+    eol = referenced.groupby("mineral_id")["eol_rir"].first()
+    ref = referenced.groupby("mineral_id")["reference"].first()
     out["eol_rir"] = out["mineral_id"].map(eol).astype("float64")
+    out["eol_rir_reference"] = out["mineral_id"].map(ref)
     if substitution is not None:
         si = substitution.groupby("mineral_id")["substitution_index"].first()
         out["substitution_index"] = out["mineral_id"].map(si).astype("float64").fillna(1.0)
     else:
         out["substitution_index"] = 1.0
     ir = out["import_reliance_bounded"]
-    bracket = out["hhi_wgi_global"] * ir / 2.0 + out["hhi_wgi_sourcing"] * (1.0 - ir / 2.0)
+    gs_hhi = out["hhi_wgi_global"]
+    bracket = gs_hhi * ir / 2.0 + out["hhi_wgi_sourcing"] * (1.0 - ir / 2.0)
+    # without a sourcing mix the bracket is HHI_WGI,GS whatever IR is
+    bracket = bracket.where(~out["sourcing_unknown"], gs_hhi)
     out["supply_risk_before_recycling"] = bracket * out["substitution_index"]
-    out["supply_risk"] = out["supply_risk_before_recycling"] * (1.0 - out["eol_rir"])
-    out["note"] = first_match(
+    # SR is multilinear in (HHI_WGI,GS, IR, HHI_WGI of sourcing): extremes at the corners;
+    # without a sourcing mix the two HHIs are the same number, SR = HHI_WGI,GS
+    tied = out["sourcing_unknown"]
+    corners = [
+        (g * a / 2.0 + h * (1.0 - a / 2.0)).where(~tied, g)
+        for g in (out["hhi_wgi_global_min"], out["hhi_wgi_global_max"])
+        for a in (ir_lo, ir_hi)
+        for h in (out["hhi_wgi_sourcing_min"], out["hhi_wgi_sourcing_max"])
+    ]
+    low = pd.concat(corners, axis=1).min(axis=1, skipna=False) * out["substitution_index"]
+    high = pd.concat(corners, axis=1).max(axis=1, skipna=False) * out["substitution_index"]
+    credit = 1.0 - out["eol_rir"]
+    out["supply_risk_min"] = low * credit.fillna(0.0)
+    out["supply_risk_max"] = high * credit.fillna(1.0)
+    is_point = (out["supply_risk_max"] - out["supply_risk_min"]).abs() <= 1e-9
+    out["supply_risk"] = out["supply_risk_min"].where(is_point)
+    dep_note = dependence[dependence["member"] == ZONE]
+    if "import_reliance_note" not in dep_note.columns:
+        dep_note = dep_note.assign(import_reliance_note=None)
+    dep_note = dep_note[[*KEYS, "import_reliance_note"]]
+    out = out.merge(dep_note, on=KEYS, how="left")
+    unknown = out["supply_risk_min"].isna()
+    ir_note = "zone import reliance: " + out["import_reliance_note"].fillna("no trade code")
+    out["supply_risk_note"] = first_match(
         out.index,
         [
-            (out["hhi_wgi_global"].isna(), "no production shares with a WGI score"),
-            (out["import_reliance"].isna(), "zone import reliance not computable"),
-            (out["hhi_wgi_sourcing"].isna(), "zone sourcing mix not computable"),
-            (out["eol_rir"].isna(), "no end-of-life recycling input rate"),
+            (
+                out["hhi_wgi_global_min"].isna(),
+                "no production shares with a WGI score (not even bounds: the world "
+                "quantity is unknown and unbounded, or the rows mix bases)",
+            ),
+            (unknown & ir_unknown, ir_note),
+            (unknown, "zone sourcing mix not computable"),
+            (
+                out["sourcing_unknown"],
+                "zone sourcing mix unknown (no trade data): the global supply mix stands in "
+                "for it (JRC 2017), SR = HHI_WGI,GS · (1 − EoL-RIR) · SI, whatever the "
+                "import reliance",
+            ),
+            (
+                ir_unknown,
+                ir_note + "; evaluated over import reliance 0–100%",
+            ),
+            (
+                out["hhi_wgi_global"].isna(),
+                "global supply mix known as an interval (withheld or bounded shares)",
+            ),
+            (
+                ~is_point & out["eol_rir"].isna(),
+                "no referenced end-of-life recycling input rate (credit between 0 and 100%)",
+            ),
+            (~is_point, "zone import reliance or sourcing mix known as an interval"),
         ],
     )
+    out["note"] = out["supply_risk_note"]
     out["n_global_withheld"] = out["n_global_withheld"].astype("int64")
     return out[SUPPLY_RISK_COLUMNS].sort_values(SERIES_KEYS, kind="stable").reset_index(drop=True)
 
@@ -349,7 +491,12 @@ def geopolrisk(
     production as 0).
     """
     sh = shares if year is None else shares[shares["year"] == year]
-    hhi_series = group_hhi(sh, SERIES_KEYS, scale=1.0).to_frame()
+    per_country = (  # one share per country (USGS lists the U.S. twice for helium)
+        sh.groupby([*SERIES_KEYS, "country"], dropna=False, sort=False)["share"]
+        .sum(min_count=1)
+        .reset_index()
+    )
+    hhi_series = group_hhi(per_country, SERIES_KEYS, scale=1.0).to_frame()
     hhi_series["covered"] = sh.groupby(SERIES_KEYS, sort=False, dropna=False)["share"].sum()
     hhi_series = hhi_series.reset_index()
     n_series = hhi_series.groupby(KEYS, sort=False)["hhi"].transform("size")

@@ -64,7 +64,9 @@ NON_RIVAL_COLUMNS: list[str] = [
     "rival_quantity_t",
     "non_rival_quantity_t",
     "zone_quantity_t",
+    "zone_quantity_max_t",
     "zone_non_rival_share",
+    "zone_non_rival_share_max",
     "n_members_withheld",
     "n_members_missing",
     "coverage",
@@ -98,15 +100,19 @@ def zone_production_share(
 
         - ``zone_quantity_t`` (t), ``zone_share``: the zone's countries'
           output and its share of ``world_quantity_t``; NULL when a member
-          country's figure is withheld or missing (never counted as 0);
-        - ``zone_quantity_min_t`` (t), ``zone_share_min``: the same over the
-          known member figures only, a lower bound (equal to the above where
-          nothing is withheld or missing);
-        - ``zone_share_upper``: the largest share the zone could have given
-          what is unknown: ``zone_share_min`` plus the unattributed part of the
-          world (``1 − coverage``) when a member figure is withheld or missing or
-          the source lists only top producers, else equal to ``zone_share_min``;
-          NULL when the world quantity is unknown;
+          country's figure is withheld, missing or given as a bound only
+          (``<q``), or the world quantity is unknown (never counted as 0);
+        - ``zone_quantity_min_t`` (t), ``zone_share_min``: the least the
+          members produce (known figures, ``<q`` as 0) and the least share
+          the sources allow (equal to the above where nothing is unknown);
+        - ``zone_share_upper``: the largest share the zone could have: the
+          sum of the members' ``share_high`` of
+          :func:`~friendshore.metrics.shares.production_shares` (``<q`` as
+          ``q/Q``, a withheld figure as what the world total leaves
+          unexplained, every share of a world quantity known only as a bound
+          ``>X`` as ``q/X``) plus, for a source listing only top producers, the
+          unattributed part of the world; NULL when nothing bounds the world
+          quantity (rows on several bases, no figure at all);
         - ``rival_quantity_t``, ``rival_share``: the same for the zone's
           rivals, NULL unless exactly known (see
           :func:`friendshore.metrics.concentration.group_share`);
@@ -145,13 +151,33 @@ def zone_production_share(
 
     inside = shares[shares["country"].isin(members)]
     by = [inside[k] for k in keys]
-    zone_t = inside["quantity_t"].groupby(by, dropna=False).sum().reindex(index).fillna(0.0)
+    bound = (
+        inside["bound"].astype(object)
+        if "bound" in inside.columns
+        else pd.Series(None, index=inside.index, dtype=object)
+    )
+    # a figure "<q" counts 0 towards the least the zone produces, ">q" counts q
+    least_t = inside["quantity_t"].where(~bound.eq("<"), 0.0)
+    zone_t = least_t.groupby(by, dropna=False).sum().reindex(index).fillna(0.0)
     n_listed = inside["country"].groupby(by, dropna=False).nunique()
     n_withheld = (inside["status"] == "withheld").groupby(by, dropna=False).sum()
     n_missing = (inside["status"] == "missing").groupby(by, dropna=False).sum()
-    n_unknown = inside["quantity_t"].isna().groupby(by, dropna=False).sum()
-    known_t = per_series["quantity_t"].sum()
-    coverage = known_t / world
+    # unknown: no figure, or a figure given as a bound only
+    n_unknown = (
+        (inside["quantity_t"].isna() | bound.isin(["<", ">"])).groupby(by, dropna=False).sum()
+    )
+    point_bound = (
+        shares["bound"].isin(["<", ">"])
+        if "bound" in shares.columns
+        else pd.Series(False, index=shares.index)
+    )
+    known_t = (
+        shares["quantity_t"]
+        .where(~point_bound)
+        .groupby([shares[k] for k in keys], dropna=False)
+        .sum()
+    )
+    coverage = known_t.reindex(index) / world
 
     complete = pd.Series(index.get_level_values("source").isin(list(complete_sources)), index=index)
     out = pd.DataFrame(index=index)
@@ -168,13 +194,27 @@ def zone_production_share(
     # A withheld or missing member figure is unknown, never 0: the sum is only a lower bound.
     gap = (out["n_members_withheld"] + out["n_members_missing"] + out["_n_members_unknown"]) > 0
     out["zone_quantity_min_t"] = zone_t.where(world.notna())
-    out["zone_share_min"] = zone_t / world
     out["zone_quantity_t"] = out["zone_quantity_min_t"].where(~gap)
-    out["zone_share"] = out["zone_share_min"].where(~gap)
-    uncertain = (gap | ~complete) & (len(members) > 0)
-    unattributed = (1.0 - coverage).clip(lower=0.0)
-    upper = out["zone_share_min"] + unattributed.where(uncertain, 0.0)
-    out["zone_share_upper"] = upper.where(upper <= 1.0, np.maximum(out["zone_share_min"], 1.0))
+    out["zone_share"] = (zone_t / world).where(~gap)
+    if "share_low" in shares.columns:  # bounds of each country's share
+        group = group_share(shares, index, members, complete_sources=complete_sources)
+        out["zone_share_min"] = out["zone_share"].where(
+            out["zone_share"].notna(), group["share_min"]
+        )
+        out["zone_quantity_min_t"] = zone_t.where(out["zone_share_min"].notna())
+        upper = group["share_max"]
+        # a known share of a complete listing is its own upper bound (and the sum of
+        # the member shares may differ from it in the last bit)
+        exact = out["zone_share"].notna() & complete
+        upper = upper.where(~exact, out["zone_share"])
+        upper = upper.where(~(upper < out["zone_share_min"]), out["zone_share_min"])
+        out["zone_share_upper"] = upper if len(members) > 0 else upper * 0.0
+    else:  # shares without bounds: the known members' share and the unattributed room
+        out["zone_share_min"] = zone_t / world
+        uncertain = (gap | ~complete) & (len(members) > 0)
+        unattributed = (1.0 - coverage).clip(lower=0.0)
+        upper = out["zone_share_min"] + unattributed.where(uncertain, 0.0)
+        out["zone_share_upper"] = upper.where(upper <= 1.0, np.maximum(out["zone_share_min"], 1.0))
     rivals = group_share(shares, index, zone.rivals, complete_sources=complete_sources)
     out["rival_quantity_t"] = rivals["quantity_t"]
     out["rival_share"] = rivals["share"]
@@ -266,8 +306,10 @@ def non_rival_supply(
     -------
     pandas.DataFrame
         One row per series, columns :data:`NON_RIVAL_COLUMNS`:
-        ``non_rival_quantity_t`` = world − rivals (t) and
-        ``zone_non_rival_share`` = zone / (world − rivals); member counts and
+        ``non_rival_quantity_t`` = world − rivals (t),
+        ``zone_non_rival_share`` = zone / (world − rivals) and its upper bound
+        ``zone_non_rival_share_max`` (with ``zone_quantity_max_t``, the most
+        the zone can produce given what is unknown); member counts and
         ``coverage`` as in :func:`zone_production_share`.
 
     Notes
@@ -283,5 +325,7 @@ def non_rival_supply(
     base = zone_production_share(shares, zone, complete_sources=complete_sources)
     non_rival = base["world_quantity_t"] - base["rival_quantity_t"]
     base["non_rival_quantity_t"] = non_rival
+    base["zone_quantity_max_t"] = base["zone_share_upper"] * base["world_quantity_t"]
     base["zone_non_rival_share"] = base["zone_quantity_t"] / non_rival.where(non_rival > 0)
+    base["zone_non_rival_share_max"] = base["zone_quantity_max_t"] / non_rival.where(non_rival > 0)
     return base[NON_RIVAL_COLUMNS]

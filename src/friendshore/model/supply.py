@@ -6,7 +6,7 @@ metric functions, which never touch the store themselves.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -44,6 +44,19 @@ class SupplyNetwork:
         End-of-life recycling input rates per mineral.
     minerals
         The mineral catalog.
+    salient
+        USGS MCS salient statistics of the United States, the newest edition per
+        commodity and year (:func:`friendshore.data.queries.read_salient`); empty
+        unless read from a store.
+    published_nir
+        USGS's published U.S. net import reliance, MCS Fig. 2
+        (:func:`friendshore.data.queries.read_published_nir`); empty unless read
+        from a store.
+    bound_trade
+        Trade in HS codes that carry a mineral among others (gold and PGM ores,
+        unwrought Ga/Ge/In …): they bound its flows from above, never measure them
+        (:func:`friendshore.data.queries.read_bound_trade`); empty unless read
+        from a store. Not part of ``trade``.
     """
 
     production: pd.DataFrame
@@ -54,6 +67,9 @@ class SupplyNetwork:
     governance: pd.DataFrame
     recycling: pd.DataFrame
     minerals: pd.DataFrame
+    salient: pd.DataFrame = field(default_factory=pd.DataFrame)
+    published_nir: pd.DataFrame = field(default_factory=pd.DataFrame)
+    bound_trade: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @classmethod
     def from_store(cls, store: Path) -> SupplyNetwork:
@@ -67,6 +83,9 @@ class SupplyNetwork:
             governance=queries.read_governance(store),
             recycling=queries.read_recycling(store),
             minerals=queries.read_minerals(store),
+            salient=queries.read_salient(store),
+            published_nir=queries.read_published_nir(store),
+            bound_trade=queries.read_bound_trade(store),
         )
 
     def default_sources(self) -> pd.DataFrame:

@@ -1,7 +1,8 @@
 """Estimation panel for structural gravity on critical minerals, from the store (USD).
 
 One row per exporter × importer × year, trade summed over the HS6 codes of the
-catalog's minerals (CEPII BACI), with **domestic flows** ``X_ii`` derived as
+catalog's minerals (CEPII BACI) in **one HS nomenclature**, :data:`PANEL_NOMENCLATURE`
+(HS92), with **domestic flows** ``X_ii`` derived as
 production value minus exports (Yotov et al. 2016, ch. 1, section A.2: gravity
 needs intra-national trade):
 
@@ -18,6 +19,17 @@ membership dummies: ``zone_pair`` (both in the zone, ``i ≠ j``; a description
 of membership, not a preference in force), ``member_exporter``,
 ``member_importer``. International pairs of countries in the year's panel that
 did not trade are explicit zeros (PPML uses them).
+
+One nomenclature, so that years compare: the store's BACI trade is the HS92
+subset for 2015–2024 plus, for 2024 only, an HS17 supplement with codes the HS92
+subset lacks (copper cathodes 740311, unwrought nickel 750210, NdFeB magnets
+850511, …; ``trade.nomenclature = 'HS17'``). Counting the supplement would put
+2024 on a wider product base than every earlier year: on the bundled data the
+GE square of 2024 would hold US$904 bn of trade and domestic flows against
+US$599 bn in 2023, a jump of codes, not of trade, and the HS17 unit values would
+change the 2024 domestic flows too. The panel keeps the HS92 rows only (unit
+values included); the supplement's rows are rows of ``dropped`` (step
+``trade``) with that reason.
 
 Nothing is dropped silently: every trade, production and pair row left out is
 a row of :attr:`EstimationPanel.dropped` with its reason.
@@ -39,6 +51,7 @@ from friendshore.data.queries import read_mineral_trade, read_production
 __all__ = [
     "DROPPED_COLUMNS",
     "PANEL_COLUMNS",
+    "PANEL_NOMENCLATURE",
     "EstimationPanel",
     "build_panel",
     "panel_from_store",
@@ -71,6 +84,10 @@ DROPPED_COLUMNS = [
 ]
 LAYER = ["mineral_id", "stage"]
 
+#: The HS nomenclature of the panel's trade (``trade.nomenclature`` of the store): the
+#: BACI HS92 subset covers every year 2015–2024 with the same codes.
+PANEL_NOMENCLATURE = "HS92"
+
 
 @dataclass(frozen=True, eq=False)
 class EstimationPanel:
@@ -88,11 +105,15 @@ class EstimationPanel:
     dropped
         :data:`DROPPED_COLUMNS`: ``step`` (``trade``, ``production``,
         ``domestic``, ``pair``) and ``reason``.
+    nomenclature
+        HS nomenclature of the trade kept (:data:`PANEL_NOMENCLATURE`); also
+        ``panel.attrs["nomenclature"]``. None where the trade frame did not say.
     """
 
     panel: pd.DataFrame
     domestic: pd.DataFrame
     dropped: pd.DataFrame
+    nomenclature: str | None = None
 
     def square(self, year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
         """One year restricted to countries with a domestic flow (GE needs every pair).
@@ -139,13 +160,16 @@ def build_panel(
     years: Iterable[int] | None = None,
     minerals: Iterable[str] | None = None,
     production_source: str = "USGS MCS",
+    nomenclature: str = PANEL_NOMENCLATURE,
 ) -> EstimationPanel:
     """Build the estimation panel (USD) from store frames; see the module notes.
 
     Parameters
     ----------
     trade
-        :func:`~friendshore.data.queries.read_mineral_trade`.
+        :func:`~friendshore.data.queries.read_mineral_trade` with
+        ``with_nomenclature=True``. Without a ``nomenclature`` column every row
+        is taken to be in ``nomenclature``.
     production
         :func:`~friendshore.data.queries.read_production`.
     distances
@@ -159,9 +183,25 @@ def build_panel(
     production_source
         Production source whose tonnes value domestic flows (one source, so a
         mineral is never counted twice).
+    nomenclature
+        HS nomenclature whose trade the panel keeps (:data:`PANEL_NOMENCLATURE`);
+        rows of another are left out (``dropped``, step ``trade``), so that every
+        year is measured on the same codes.
     """
     zone = set(zone_countries)
     dropped: list[pd.DataFrame] = []
+    if "nomenclature" in trade.columns:
+        other = trade["nomenclature"] != nomenclature
+        for layer in sorted(set(trade.loc[other, "nomenclature"].astype(str))):
+            layer_rows = trade[other & (trade["nomenclature"].astype(str) == layer)]
+            dropped.append(
+                _dropped(
+                    layer_rows.assign(step="trade"),
+                    f"{layer} trade (BACI supplement): the panel keeps {nomenclature} codes "
+                    "only, so that every year covers the same products",
+                )
+            )
+        trade = trade[~other].drop(columns="nomenclature")
     prod = production[production["source"] == production_source].copy()
     if minerals is not None:
         wanted = set(minerals)
@@ -300,7 +340,13 @@ def build_panel(
     if all_dropped.empty:
         all_dropped = pd.DataFrame(columns=DROPPED_COLUMNS)
     panel.attrs["trade_unit"] = "USD"
-    return EstimationPanel(panel=panel, domestic=domestic, dropped=all_dropped[DROPPED_COLUMNS])
+    panel.attrs["nomenclature"] = nomenclature
+    return EstimationPanel(
+        panel=panel,
+        domestic=domestic,
+        dropped=all_dropped[DROPPED_COLUMNS],
+        nomenclature=nomenclature,
+    )
 
 
 def panel_from_store(
@@ -310,9 +356,13 @@ def panel_from_store(
     years: Iterable[int] | None = None,
     minerals: Iterable[str] | None = None,
 ) -> EstimationPanel:
-    """Build the minerals estimation panel (USD) from a store; see :func:`build_panel`."""
+    """Build the minerals estimation panel (USD, BACI HS92 codes) from a store.
+
+    See :func:`build_panel`: the trade of the HS17 2024 supplement is left out
+    (``dropped``) so that 2024 compares with earlier years.
+    """
     return build_panel(
-        read_mineral_trade(store),
+        read_mineral_trade(store, with_nomenclature=True),
         read_production(store),
         read_distances(store),
         zone_countries,

@@ -655,3 +655,114 @@ def production_map(
     fig = _layout(fig, title, height=520)
     fig.update_layout(margin={"l": 0, "r": 0, "t": 80, "b": 0})
     return fig
+
+
+def _us_labels(frame: pd.DataFrame, names: Mapping[str, str] | None) -> pd.Series:
+    """``Mineral (series)`` where the salient file has several products, else the name."""
+    base = _names(frame["mineral_id"], names)
+    series = frame["series"].fillna("").astype(str)
+    plain = (series == "") | (series == frame["mineral_id"].astype(str))
+    return base.where(plain, base + " (" + series + ")")
+
+
+def us_reliance_vs_published(
+    frame: pd.DataFrame, *, year: int, names: Mapping[str, str] | None = None
+) -> go.Figure:
+    """U.S. net import reliance (%) computed from USGS's components beside USGS's published figure.
+
+    Parameters
+    ----------
+    frame
+        :func:`friendshore.metrics.us_published.us_reliance_published` (one row
+        per commodity series, each at its latest year).
+    year
+        The assessment year (the latest year shown).
+    names
+        Mineral id → display name.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One row per commodity: the computed figure as a filled blue circle (an
+        interval as a bar between its ends), USGS's published figure as an
+        open vermillion diamond, or, where USGS publishes a bound, an open
+        triangle at the bound pointing the way of the bound (``>50``: ▷ at 50%).
+    """
+    data = frame.assign(label=_us_labels(frame, names))
+    lo = data["net_import_reliance_min"].astype(float)
+    hi = data["net_import_reliance_max"].astype(float)
+    pub = data["published"].astype(float)
+    order = (
+        data.assign(_key=hi.fillna(pub).fillna(-1.0))
+        .sort_values(["_key", "label"], ascending=[True, False])["label"]
+        .tolist()
+    )
+    fig = go.Figure()
+    span = data[(lo.notna() & hi.notna()) & ((hi - lo) > 0.0005)]
+    if not span.empty:
+        gap = np.full(len(span), np.nan)
+        xs = np.column_stack(
+            [span["net_import_reliance_min"], span["net_import_reliance_max"], gap]
+        ).ravel()
+        labels = span["label"].to_numpy(dtype=object)
+        ys = np.column_stack([labels, labels, np.full(len(span), None)]).ravel()
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                mode="lines",
+                name="computed interval",
+                line={"color": ZONE_COLOUR, "width": 6},
+                opacity=0.45,
+                hoverinfo="skip",
+            )
+        )
+    point = data[(lo.notna() & hi.notna()) & ((hi - lo) <= 0.0005)]
+    fig.add_trace(
+        go.Scatter(
+            x=point["net_import_reliance_min"],
+            y=point["label"],
+            mode="markers",
+            name="computed (USGS components)",
+            marker={"color": ZONE_COLOUR, "symbol": "circle", "size": 9},
+            customdata=point[["year"]].astype(str).to_numpy(),
+            hovertemplate="%{y}: computed %{x:.1%} (%{customdata[0]})<extra></extra>",
+        )
+    )
+    bound = data["published_bound"].fillna("").astype(str)
+    for name, mask, symbol in (
+        ("published", pub.notna() & (bound == ""), "diamond-open"),
+        ("published bound (>)", pub.notna() & (bound == ">"), "triangle-right-open"),
+        ("published bound (<)", pub.notna() & (bound == "<"), "triangle-left-open"),
+    ):
+        part = data[mask]
+        if part.empty:
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=part["published"],
+                y=part["label"],
+                mode="markers",
+                name=f"USGS {name}",
+                marker={
+                    "color": CHINA_COLOUR,
+                    "symbol": symbol,
+                    "size": 11,
+                    "line": {"width": 2, "color": CHINA_COLOUR},
+                },
+                customdata=part[["published_text", "year"]].astype(str).to_numpy(),
+                hovertemplate="%{y}: USGS %{customdata[0]}% (%{customdata[1]})<extra></extra>",
+            )
+        )
+    low_end = min(-0.02, float(lo.min()) - 0.02) if lo.notna().any() else -0.02
+    fig.update_xaxes(range=[low_end, 1.02], tickformat=_PCT, title_text="net import reliance (%)")
+    fig.update_yaxes(categoryorder="array", categoryarray=order, automargin=True)
+    title = (
+        f"United States: net import reliance computed vs USGS published, latest year ≤ {year} "
+        f"({_span(data['year'])})"
+        "<br><sup>Source: USGS MCS salient statistics and Fig. 2; net exporters (E) "
+        "and figures USGS does not publish are not drawn</sup>"
+    )
+    fig = _layout(fig, title, height=160 + _ROW_PX * max(len(order), 5))
+    fig.update_layout(legend={"orientation": "h", "y": -0.12})
+    return fig

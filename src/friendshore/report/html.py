@@ -242,6 +242,87 @@ def _summary_section(assessment: Assessment, mineral_names: Mapping[str, str]) -
     return "\n".join(parts)
 
 
+def _published_text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        return "n/a"
+    t = value.strip()
+    if t.upper() == "E":
+        return "net exporter"
+    return f"{t}%" if t.lstrip("<>").replace(".", "", 1).isdigit() else t
+
+
+def _computed(record: Mapping[Any, Any]) -> str:
+    lo: Any = record.get("net_import_reliance_min")
+    hi: Any = record.get("net_import_reliance_max")
+    if _na(lo) or _na(hi):
+        return "n/a"
+    if abs(float(hi) - float(lo)) <= 0.0005:
+        return f"{float(lo):.0%}"
+    return f"{float(lo) * 100:.0f}–{float(hi):.0%}"
+
+
+def _us_section(us: pd.DataFrame | None, year: int, mineral_names: Mapping[str, str]) -> str:
+    """The U.S. net import reliance computed beside USGS's published figure: table and dots."""
+    if us is None or us.empty:
+        return (
+            "<p>Not shown: the zone does not count the United States as a member, or the "
+            "store holds no USGS salient statistics.</p>"
+        )
+    minerals = read_minerals()
+    critical = set(minerals.loc[minerals["usgs_critical_2022"], "mineral_id"])
+    frame = us[us["mineral_id"].isin(critical)]
+    if frame.empty:
+        return "<p>No critical mineral has a USGS salient balance.</p>"
+    frame = frame.assign(
+        label=figures._us_labels(frame, mineral_names),
+        computed=[_computed(r) for r in frame.to_dict("records")],
+    )
+    agree = frame["agreement"].isin(("within 5 pp", "inside published bound"))
+    columns: dict[str, tuple[str, Formatter]] = {
+        "label": ("mineral", _text),
+        "year": ("year", _text),
+        "computed": ("computed from USGS components", _text),
+        "published_text": ("USGS published", _published_text),
+        "difference_pp": ("difference (pp)", _signed_pp),
+        "agreement": ("agreement", _text),
+        "reason": ("why they differ", _text),
+        "release": ("edition", _text),
+    }
+    fig = figures.us_reliance_vs_published(frame, year=year, names=mineral_names)
+    return "\n".join(
+        [
+            "<p>U.S. net import reliance computed by friendshore from USGS's own U.S. "
+            "components (salient statistics: production, imports, exports, stocks, apparent "
+            "consumption) beside the figure USGS publishes (salient statistics, MCS Fig. 2), "
+            f"for the critical minerals, each at its latest year up to {year}. The two are "
+            "never blended. Agreement: within 5 percentage points of a published point, or "
+            "the whole computed interval inside a published bound such as &gt;50%; "
+            f"<strong>{int(agree.sum())} of {len(frame)}</strong> agree. An interval "
+            "(38–61%) means a component is withheld (W) or published as a bound.</p>",
+            _table(
+                frame,
+                columns,
+                numeric=frozenset({"year", "computed", "published_text", "difference_pp"}),
+            ),
+            _figure(
+                fig,
+                "fig-us-published",
+                "Computed (blue; a bar where it is an interval) against USGS's published "
+                "figure (open vermillion diamond; an open triangle at a published bound, "
+                "pointing the way of the bound: ▷ at 50% for >50%). Source: USGS MCS "
+                "salient statistics and Fig. 2 (public domain).",
+            ),
+        ]
+    )
+
+
+def _signed_pp(value: Any) -> str:
+    if _na(value):
+        return "n/a"
+    v = float(value)
+    return "0.0" if round(v, 1) == 0 else f"{v:+.1f}"
+
+
 def _figure(fig: go.Figure, div_id: str, caption: str) -> str:
     div = pio.to_html(
         fig,
@@ -444,9 +525,16 @@ def _package_version() -> str:
 
 
 def render_report(
-    assessment: Assessment, *, map_mineral: str = "rare_earths", generated: datetime | None = None
+    assessment: Assessment,
+    *,
+    map_mineral: str = "rare_earths",
+    generated: datetime | None = None,
+    us_published: pd.DataFrame | None = None,
 ) -> str:
     """Return the report of ``assessment`` as one self-contained HTML document.
+
+    ``us_published`` (:func:`friendshore.metrics.us_published.us_reliance_of`)
+    adds the U.S. net import reliance computed beside USGS's published figure.
 
     Raises
     ------
@@ -477,6 +565,7 @@ def render_report(
         geoassets=_geo_assets(geometry),
         zone=_zone_section(assessment, country_names),
         summary=_summary_section(assessment, names),
+        us_published=_us_section(us_published, assessment.year, names),
         sources=_sources_section(assessment, names),
         attribution=_attribution_section(),
         footer=html.escape(
@@ -488,7 +577,11 @@ def render_report(
 
 
 def write_report(
-    assessment: Assessment, out_dir: Path, *, map_mineral: str = "rare_earths"
+    assessment: Assessment,
+    out_dir: Path,
+    *,
+    map_mineral: str = "rare_earths",
+    us_published: pd.DataFrame | None = None,
 ) -> Path:
     """Write the self-contained HTML report of ``assessment`` to ``out_dir/index.html``.
 
@@ -503,6 +596,9 @@ def write_report(
         Folder of the report (created if needed).
     map_mineral
         Mineral of the world production map.
+    us_published
+        U.S. net import reliance computed beside USGS's published figure
+        (:func:`friendshore.metrics.us_published.us_reliance_of`), or ``None``.
 
     Returns
     -------
@@ -514,7 +610,8 @@ def write_report(
     ValidationError
         If ``map_mineral`` has no production by country in the assessment.
     """
-    return write_html(render_report(assessment, map_mineral=map_mineral), out_dir)
+    document = render_report(assessment, map_mineral=map_mineral, us_published=us_published)
+    return write_html(document, out_dir)
 
 
 # --- public building blocks, shared with the scenario report ------------------------------

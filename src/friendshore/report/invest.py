@@ -174,6 +174,28 @@ _METRICS: Final = {
     "zone_self_sufficiency_after": ("after", format_share),
     "note": ("why n/a", format_text),
 }
+_INPUTS: Final = {
+    "mineral": ("mineral", format_text),
+    "stage": ("stage", format_text),
+    "year": ("year", format_text),
+    "included": ("in the objective", format_text),
+    "china_zone_supply_share": ("rival share used", format_share),
+    "supply_risk": ("supply risk used", format_number),
+    "note": ("basis, or why left out", format_text),
+}
+
+
+def objective_inputs(result: PortfolioResult) -> pd.DataFrame:
+    """The ``dependence`` objective's minerals × stages: entered or left out, and why.
+
+    Empty for the ``shortfall`` objective (its inputs are scenario shortfalls).
+    """
+    inputs = result.inputs
+    if "included" not in inputs.columns:
+        return pd.DataFrame(columns=list(_INPUTS))
+    out = inputs.reindex(columns=list(_INPUTS)).copy()
+    out["included"] = out["included"].map({True: "yes", False: "no"})
+    return out.sort_values(["included", "mineral", "stage"], ascending=[False, True, True])
 
 
 def render_invest_report(
@@ -203,6 +225,22 @@ def render_invest_report(
         html_table(result.metrics, _METRICS, numeric=frozenset({"new_capacity_t"})),
         "</section>",
     ]
+    inputs = objective_inputs(result)
+    if not inputs.empty:
+        parts += [
+            '<section id="inputs"><h2>Minerals in the objective</h2>',
+            "<p>Every mineral and stage of the pipeline: whether it entered the dependence "
+            "objective, on which basis, and, if not, which input is missing. From the "
+            "material balance: the zone's sourcing mix, the lower end of an interval where "
+            "the data give one; where the zone's sourcing does not bound the rival's share "
+            "above 0 (no zone trade, flows without a content factor), the rival's share of "
+            "world production within the zone's interval, with supply risk for a zone that "
+            "sources like the world.</p>",
+            html_table(
+                inputs, _INPUTS, numeric=frozenset({"china_zone_supply_share", "supply_risk"})
+            ),
+            "</section>",
+        ]
     if frontier is not None:
         parts += [
             '<section id="frontier"><h2>Efficient frontier</h2>',

@@ -32,7 +32,7 @@ import re
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -41,17 +41,24 @@ import duckdb
 import pandas as pd
 
 from friendshore._core.errors import DataError, StoreError, UnknownCountryError
+from friendshore.data import schema
+from friendshore.data.catalog import read_hs_concordance
 from friendshore.data.countries import country_resolver, normalise_label
 from friendshore.data.resources import bundled_path
 
 __all__ = [
     "BACI_COLUMNS",
     "BUNDLED_RELEASE",
+    "HS17_FROM_HS92",
     "SOURCE",
     "BaciLoadReport",
+    "Hs17SupplementReport",
     "Progress",
+    "check_year_coverage",
+    "infer_nomenclature",
     "load_baci",
     "load_baci_bundled",
+    "load_baci_hs17_supplement",
     "read_baci_country_codes",
 ]
 
@@ -64,6 +71,31 @@ BUNDLED_RELEASE = "V202401b"
 BACI_COLUMNS = ("t", "i", "j", "k", "v", "q")
 """Header of a BACI release file, in order."""
 
+DEFAULT_NOMENCLATURE = "HS92"
+"""Nomenclature of a BACI file whose name does not say (the bundled subset's)."""
+
+HS17 = "HS17"
+HS17_RELEASE = "V202601"
+"""BACI release of the bundled HS17 supplement (2024 only)."""
+
+HS17_SUPPLEMENT_YEAR = 2024
+
+CHECK_HS17 = "baci_hs17_supplement"
+"""``check_name`` of the rows saying which supplement codes were loaded or skipped."""
+
+HS17_FROM_HS92: dict[str, tuple[str, ...]] = {
+    "252800": ("252810", "252890"),  # natural borates: HS92 splits sodium borates off
+    "810194": ("810191",),  # unwrought tungsten: HS92 810191 also held waste and scrap
+    "810320": ("810310",),  # unwrought tantalum, powders: part of HS92 810310
+    "811212": ("811211",),  # unwrought beryllium, powders: part of HS92 811211
+    "811292": ("811291",),  # unwrought Ga, Hf, In, Nb, Re, Tl: HS92 811291
+    "810820": ("810810",),  # unwrought titanium, powders: part of HS92 810810
+    "811010": ("811000",),  # unwrought antimony, powders: part of HS92 811000
+}
+"""HS 2017 codes of the supplement that were split from other HS 1992 codes (WCO
+correlation tables HS 2002/2007 and 2017/2022); a code is skipped when the HS92
+subset carries its HS92 parent, so the flows are not counted twice."""
+
 FIRST_YEAR = 1988
 """Earliest plausible year (the Harmonized System came into force in 1988)."""
 
@@ -71,6 +103,7 @@ Progress = Callable[[int, int], None]
 """Progress callback: ``(bytes_read, total_bytes)``; see :func:`load_baci`."""
 
 _BUNDLED_TRADE = ("baci", "baci_HS92_V202401b_trade_2015_2024.csv.gz")
+_BUNDLED_HS17 = ("baci", "baci_hs17_v202601_2024_30codes.parquet")
 _BUNDLED_CODES = ("baci", "baci_country_codes_V202401b.csv")
 
 # Column names used by BACI's country code lists: V202401 and later, and the
@@ -98,6 +131,7 @@ _CODES_RE = " *[0-9]+ *, *[0-9]+ *, *[0-9]+ *, *[0-9]{5,6} *"
 _POLL_S = 0.1
 _MAX_DUPLICATE_KEYS = 100_000
 
+_NOMENCLATURE_IN_NAME = re.compile(r"(?i)(?:^|[_-])(HS\d{2})(?:[_-]|$)")
 _LINE_RE = re.compile(r"CSV Error on Line: (\d+)")
 _CONVERT_RE = re.compile(
     r'converting column "([^"]*)"\. Could not convert string "(.*?)" to \'([A-Z]+)\''
@@ -129,6 +163,8 @@ class BaciLoadReport:
         code, ascending; their rows are kept with a NULL ISO3.
     seconds
         Wall-clock seconds the import took.
+    nomenclature
+        HS nomenclature of the codes (``HS92``, ``HS17`` …), stored in ``nomenclature``.
     """
 
     file: Path
@@ -139,6 +175,19 @@ class BaciLoadReport:
     hs6: int
     unmapped: tuple[int, ...]
     seconds: float
+    nomenclature: str = "HS92"
+
+
+@dataclass(frozen=True)
+class Hs17SupplementReport:
+    """What :func:`load_baci_hs17_supplement` wrote: rows, value (USD), loaded and skipped codes."""
+
+    file: Path
+    release: str
+    rows: int
+    value_usd: float
+    loaded: tuple[str, ...]
+    skipped: tuple[str, ...]
 
 
 # --------------------------------------------------------------------------- codes
@@ -283,6 +332,8 @@ def load_baci(
     release: str,
     country_codes: Path | None = None,
     progress: Progress | None = None,
+    nomenclature: str | None = None,
+    replace_year: bool = False,
 ) -> BaciLoadReport:
     """Stream a BACI release file into the store's ``trade`` table (value in USD).
 
@@ -314,6 +365,15 @@ def load_baci(
         scanned twice (validation, then insert), so ``total_bytes`` is twice
         its size on disk (compressed size for ``.gz``); the last call is
         ``(total_bytes, total_bytes)`` after the commit.
+    nomenclature
+        HS nomenclature of the file's codes (``HS92``, ``HS17`` …); default: from
+        the file name (``BACI_HS17_Y2022_…``), else ``HS92``.
+    replace_year
+        Allow the file to supersede more rows of a year than it brings. Without
+        it, a file with fewer rows for a year than the store holds for that
+        source, nomenclature and year (in the release the file would replace)
+        is refused before anything is written: a partial file would otherwise
+        silently replace a full year.
 
     Returns
     -------
@@ -327,7 +387,9 @@ def load_baci(
         not ``t,i,j,k,v,q``, the file is not UTF-8, a row has the wrong number
         of fields, a value is not numeric, a required value is empty, a year is
         implausible, an HS6 code is not 5–6 digits, a value or quantity is
-        negative, a (t, i, j, k) key repeats, or the file is truncated.
+        negative, a (t, i, j, k) key repeats, or the file is truncated; or if
+        the file covers fewer rows of a year than the store holds and
+        ``replace_year`` is not set (nothing is written).
     UnknownCountryError
         If a country code is not in the code list (naming the code and its
         first line).
@@ -351,6 +413,7 @@ def load_baci(
         raise DataError("no such country code list", file=codes_path)
     codes = read_baci_country_codes(codes_path)
     _check_tables(con)
+    nomenclature = nomenclature or infer_nomenclature(path)
 
     size = path.stat().st_size
     total = 2 * size
@@ -362,6 +425,10 @@ def load_baci(
     )
     with runner.settings():
         stats = _validate(runner, path, csv_sql, codes, size=size)
+        if not replace_year:
+            check_year_coverage(
+                con, path, release=release, nomenclature=nomenclature, year_rows=stats.year_rows
+            )
         unmapped_codes = tuple(sorted(set(stats.exporters + stats.importers) - set(_mapped(codes))))
         _insert(
             runner,
@@ -369,6 +436,7 @@ def load_baci(
             csv_sql=csv_sql,
             codes=codes,
             release=release,
+            nomenclature=nomenclature,
             years=stats.years,
             size=size,
         )
@@ -383,6 +451,7 @@ def load_baci(
         hs6=stats.hs6,
         unmapped=unmapped_codes,
         seconds=time.perf_counter() - start,
+        nomenclature=nomenclature,
     )
 
 
@@ -396,6 +465,231 @@ def load_baci_bundled(con: duckdb.DuckDBPyConnection) -> BaciLoadReport:
         bundled_path(*_BUNDLED_TRADE),
         release=BUNDLED_RELEASE,
         country_codes=bundled_path(*_BUNDLED_CODES),
+    )
+
+
+def infer_nomenclature(path: Path) -> str:
+    """The HS nomenclature a BACI file name states (``BACI_HS17_Y2022_…`` → ``HS17``), else HS92."""
+    match = _NOMENCLATURE_IN_NAME.search(path.name)
+    return match.group(1).upper() if match else DEFAULT_NOMENCLATURE
+
+
+def check_year_coverage(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    *,
+    release: str,
+    nomenclature: str,
+    year_rows: Mapping[int, int],
+) -> None:
+    """Refuse a BACI file that covers fewer rows of a year than it would replace.
+
+    For each year of the file, the rows it would supersede are those of the same
+    source and nomenclature in the release it replaces (its own release, whose
+    rows for the year are deleted) or, when the file's release is at least as
+    new, in the release the ``trade_latest`` view shows for the year.
+
+    Raises
+    ------
+    DataError
+        Naming the file, the year and both row counts, if a year of the file
+        has fewer rows than the rows it would supersede (pass ``replace_year``
+        / ``--replace-year`` to import it anyway).
+    """
+    for year, rows in sorted(year_rows.items()):
+        held = con.execute(
+            """
+            SELECT release, count(*) FROM trade
+            WHERE source = $source AND nomenclature = $nomenclature AND year = $year
+            GROUP BY release ORDER BY release DESC
+            """,
+            {"source": SOURCE, "nomenclature": nomenclature, "year": year},
+        ).fetchall()
+        if not held:
+            continue
+        latest_release, latest_rows = str(held[0][0]), int(held[0][1])
+        own = next((int(n) for r, n in held if r == release), 0)
+        superseded, which = own, release
+        if release >= latest_release and latest_rows > own:
+            superseded, which = latest_rows, latest_release
+        if rows < superseded:
+            raise DataError(
+                f"the file has {rows:,} rows for {year} but the store holds {superseded:,} "
+                f"rows of {SOURCE} {nomenclature} {year} (release {which}) that it would "
+                "replace; is the file partial? Nothing was imported. Pass --replace-year "
+                "to replace the year anyway",
+                file=path,
+                field="t",
+            )
+
+
+def load_baci_hs17_supplement(con: duckdb.DuckDBPyConnection) -> Hs17SupplementReport:
+    """Load the bundled BACI HS17 2024 supplement: codes the HS92 subset lacks.
+
+    The supplement (CEPII BACI V202601, HS 2017, year 2024, 30 HS6 codes; ISO3
+    country columns) adds the flows the HS92 subset does not carry (unwrought
+    nickel 750210, magnesium 810411, titanium 810820, tungsten 810194, antimony
+    811010, silicon 280469, permanent magnets 850511 …). A code is **skipped**
+    when the HS92 subset carries it for 2024, or carries the HS92 code it was
+    split from (:data:`HS17_FROM_HS92`: tantalum 810320 is part of HS92 810310),
+    so no flow is counted twice. Every code gets a ``checks`` row
+    (``baci_hs17_supplement``: ``ok`` loaded, ``skipped`` with the reason).
+
+    Rows go to ``trade`` with ``nomenclature = 'HS17'`` and release
+    ``V202601``; countries are mapped from the ISO3 columns (the names carry
+    mojibake and are not used) to BACI's numeric codes and ISO3 as for the HS92
+    subset: ``S19`` "Other Asia, nes" keeps code 490 and maps to TWN through
+    the alias table (see the module docstring); a code that maps to no country
+    keeps a NULL ISO3 and is listed in ``unmapped``.
+
+    Raises
+    ------
+    DataError
+        If the file lacks a column, holds another year, a negative value, a
+        duplicate (exporter, importer, hs6) key, or a loaded code has no HS17
+        row in the concordance.
+    UnknownCountryError
+        If an ISO3 code is not in BACI's country list.
+    """
+    path = bundled_path(*_BUNDLED_HS17)
+    frame = pd.read_parquet(path)
+    needed = ("year", "exporter", "importer", "hs6", "value_kusd", "qty_t")
+    for name in needed:
+        if name not in frame.columns:
+            raise DataError(f"missing column {name!r}", file=path, field=name)
+    frame["hs6"] = frame["hs6"].astype(str).str.zfill(6)
+    if set(frame["year"].astype(int)) != {HS17_SUPPLEMENT_YEAR}:
+        raise DataError(f"expected year {HS17_SUPPLEMENT_YEAR} only", file=path, field="year")
+    if (frame["value_kusd"] < 0).any() or (frame["qty_t"] < 0).any():
+        raise DataError("negative value or quantity", file=path, field="value_kusd")
+    dup = frame.duplicated(["exporter", "importer", "hs6"])
+    if dup.any():
+        row = frame[dup].iloc[0]
+        raise DataError(
+            f"duplicate flow {row['exporter']} → {row['importer']} {row['hs6']}",
+            file=path,
+            field="hs6",
+        )
+    codes = read_baci_country_codes(bundled_path(*_BUNDLED_CODES))
+    by_iso3 = {
+        str(p): int(c)
+        for p, c in zip(codes["published_iso3"], codes["code"], strict=True)
+        if isinstance(p, str)
+    }
+    iso_of = {
+        int(c): (None if pd.isna(i) else str(i))
+        for c, i in zip(codes["code"], codes["iso3"], strict=True)
+    }
+    for side in ("exporter", "importer"):
+        unknown = sorted(set(frame[side]) - set(by_iso3))
+        if unknown:
+            raise UnknownCountryError(
+                f"ISO3 code {unknown[0]!r} is not in BACI's country list", file=path, field=side
+            )
+    carried = {
+        str(r[0])
+        for r in con.execute(
+            "SELECT DISTINCT hs6 FROM trade WHERE source = $source AND nomenclature = 'HS92' "
+            "AND year = $year",
+            {"source": SOURCE, "year": HS17_SUPPLEMENT_YEAR},
+        ).fetchall()
+    }
+    hs = read_hs_concordance()
+    hs92 = set(hs.loc[hs["nomenclature"] == "HS92", "hs6"]) | carried
+    hs17 = set(hs.loc[hs["nomenclature"] == HS17, "hs6"])
+    checks: list[dict[str, object]] = []
+    keep: list[str] = []
+    for hs6, part in frame.groupby("hs6", sort=True):
+        code = str(hs6)
+        value = float(part["value_kusd"].sum()) * 1000.0
+        overlap = sorted(({code} | set(HS17_FROM_HS92.get(code, ()))) & hs92)
+        subject = f"HS17 {code} {HS17_SUPPLEMENT_YEAR}"
+        if overlap:
+            hs92_value = con.execute(
+                "SELECT sum(value_usd) FROM trade WHERE source = $source AND nomenclature = "
+                "'HS92' AND year = $year AND list_contains($codes::VARCHAR[], hs6)",
+                {"source": SOURCE, "year": HS17_SUPPLEMENT_YEAR, "codes": overlap},
+            ).fetchone()
+            checks.append(
+                {
+                    "check_name": CHECK_HS17,
+                    "source": SOURCE,
+                    "release": HS17_RELEASE,
+                    "subject": subject,
+                    "expected": value,
+                    "actual": None if hs92_value is None else hs92_value[0],
+                    "status": "skipped",
+                    "detail": f"skipped {len(part):,} flows: the HS92 subset carries "
+                    f"{', '.join(overlap)} for {HS17_SUPPLEMENT_YEAR} (expected: HS17 value, "
+                    "actual: HS92 value, USD)",
+                }
+            )
+            continue
+        if code not in hs17:
+            raise DataError(
+                f"HS17 code {code} has no row in concordances/hs_concordance.csv",
+                file=path,
+                field="hs6",
+            )
+        keep.append(code)
+        checks.append(
+            {
+                "check_name": CHECK_HS17,
+                "source": SOURCE,
+                "release": HS17_RELEASE,
+                "subject": subject,
+                "expected": value,
+                "actual": value,
+                "status": "ok",
+                "detail": f"loaded {len(part):,} flows: the HS92 subset lacks the code",
+            }
+        )
+    rows = frame[frame["hs6"].isin(keep)]
+    exporter_code = rows["exporter"].map(by_iso3).astype("int64")
+    importer_code = rows["importer"].map(by_iso3).astype("int64")
+    trade = pd.DataFrame(
+        {
+            "year": rows["year"].astype("int64"),
+            "exporter": exporter_code.map(iso_of).astype(object),
+            "importer": importer_code.map(iso_of).astype(object),
+            "exporter_code": exporter_code,
+            "importer_code": importer_code,
+            "hs6": rows["hs6"],
+            "nomenclature": HS17,
+            "value_usd": rows["value_kusd"].astype("float64") * 1000.0,
+            "quantity_t": rows["qty_t"].astype("float64"),
+            "source": SOURCE,
+            "release": HS17_RELEASE,
+        }
+    )
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            "DELETE FROM trade WHERE source = $source AND release = $release",
+            {"source": SOURCE, "release": HS17_RELEASE},
+        )
+        con.execute(
+            "DELETE FROM checks WHERE check_name = $name AND release = $release",
+            {"name": CHECK_HS17, "release": HS17_RELEASE},
+        )
+        for table, data in (("trade", trade), ("checks", pd.DataFrame(checks))):
+            con.register("_hs17", schema.conform(table, data))
+            try:
+                con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM _hs17')
+            finally:
+                con.unregister("_hs17")
+        _rebuild_unmapped(con, codes, HS17_RELEASE)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return Hs17SupplementReport(
+        file=path,
+        release=HS17_RELEASE,
+        rows=len(trade),
+        value_usd=float(trade["value_usd"].sum()),
+        loaded=tuple(keep),
+        skipped=tuple(sorted(set(frame["hs6"]) - set(keep))),
     )
 
 
@@ -706,6 +1000,8 @@ class _Stats:
     hs6: int
     exporters: tuple[int, ...]
     importers: tuple[int, ...]
+    #: Data rows per year.
+    year_rows: dict[int, int]
 
 
 def _bits(text: str | None, low: int = 0) -> tuple[int, ...]:
@@ -741,7 +1037,8 @@ def _validate(
                           {FIRST_YEAR}, {this_year + 1})::VARCHAR,
             bitstring_agg(CASE WHEN ii >= 0 AND ii < {top} THEN ii END, 0, {top - 1})::VARCHAR,
             bitstring_agg(CASE WHEN ji >= 0 AND ji < {top} THEN ji END, 0, {top - 1})::VARCHAR,
-            bit_count(bitstring_agg(CASE WHEN kk BETWEEN 0 AND 999999 THEN kk END, 0, 999999))
+            bit_count(bitstring_agg(CASE WHEN kk BETWEEN 0 AND 999999 THEN kk END, 0, 999999)),
+            histogram(CASE WHEN ti BETWEEN {FIRST_YEAR} AND {this_year + 1} THEN ti END)
         FROM (
             SELECT t, i, j, k, v, q,
                    TRY_CAST(t AS INTEGER) AS ti, TRY_CAST(i AS INTEGER) AS ii,
@@ -752,7 +1049,7 @@ def _validate(
     """
     row = runner.run(sql, {"path": str(path)}, path=path, offset=0, size=size)[0]
     (n, v_sum, n_null, n_format, n_bad_q, n_negative, n_bad_year, n_out_of_range,
-     year_bits, exporter_bits, importer_bits, hs6) = row  # fmt: skip
+     year_bits, exporter_bits, importer_bits, hs6, year_hist) = row  # fmt: skip
     if not n:
         raise DataError(
             "the file has a header but no data rows (truncated?)",
@@ -768,6 +1065,7 @@ def _validate(
         rows=int(n),
         value_kusd=float(v_sum or 0.0),
         years=_bits(year_bits, FIRST_YEAR),
+        year_rows={int(y): int(c) for y, c in dict(year_hist or {}).items()},
         hs6=int(hs6 or 0),
         exporters=exporters,
         importers=importers,
@@ -872,6 +1170,7 @@ def _insert(
     csv_sql: str,
     codes: pd.DataFrame,
     release: str,
+    nomenclature: str,
     years: tuple[int, ...],
     size: int,
 ) -> None:
@@ -882,8 +1181,16 @@ def _insert(
     lookup: list[str | None] = [None] * top
     for code, iso3 in zip(codes["code"], codes["iso3"], strict=True):
         lookup[int(code)] = None if pd.isna(iso3) else str(iso3)
-    scope = {"source": SOURCE, "release": release, "years": list(years)}
-    in_scope = "source = $source AND release = $release AND list_contains($years::INTEGER[], year)"
+    scope = {
+        "source": SOURCE,
+        "release": release,
+        "nomenclature": nomenclature,
+        "years": list(years),
+    }
+    in_scope = (
+        "source = $source AND release = $release AND nomenclature = $nomenclature "
+        "AND list_contains($years::INTEGER[], year)"
+    )
     try:
         con.execute("BEGIN TRANSACTION")
     except duckdb.Error as exc:
@@ -893,14 +1200,20 @@ def _insert(
         runner.run(
             f"""
             INSERT INTO trade (year, exporter, importer, exporter_code, importer_code, hs6,
-                               value_usd, quantity_t, source, release)
+                               nomenclature, value_usd, quantity_t, source, release)
             SELECT t, list_extract($lookup::VARCHAR[], i + 1),
                    list_extract($lookup::VARCHAR[], j + 1), i, j,
-                   lpad(trim(k), 6, '0'), v * 1000.0,
+                   lpad(trim(k), 6, '0'), $nomenclature, v * 1000.0,
                    TRY_CAST(q AS DOUBLE), $source, $release
             FROM {csv_sql}
             """,
-            {"path": str(path), "lookup": lookup, "source": SOURCE, "release": release},
+            {
+                "path": str(path),
+                "lookup": lookup,
+                "source": SOURCE,
+                "release": release,
+                "nomenclature": nomenclature,
+            },
             path=path,
             offset=size,
             size=size,

@@ -42,6 +42,11 @@ Cleaning rules (every one is exercised by the bundled files):
   notes column of the row's own measure counts, a sentence naming another
   measure ("reserves were 22,000 tons") is not a unit statement, and neither is
   a quantity ("more than 11,000,000 thousand metric tons").
+  Where a column name is wrong with no note to say so, :data:`UNIT_FIXES`
+  gives the unit, with the other editions' figures as evidence (MCS2024 heads
+  selenium reserves ``Reserves_kt`` over figures in tonnes, talc reserves
+  ``Reserves_t`` over figures in thousand tonnes); rows and ``checks`` record it
+  the same way.
 - Stacked series: the PGM file's platinum and palladium rows become minerals
   ``platinum`` and ``palladium``; other files stack products (ilmenite / rutile,
   bauxite / alumina, usable ore / iron content …) recorded in ``product``. The
@@ -72,8 +77,9 @@ import csv
 import io
 import math
 import re
+import zipfile
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
@@ -110,8 +116,28 @@ BUNDLED_CRITICAL: Final[tuple[tuple[str, ...], ...]] = (
 CRITICAL_LIST_YEARS: Final = (2018, 2022, 2025)
 #: Check name of the world-total reconciliation in ``checks``.
 CHECK_WORLD_TOTAL: Final = "usgs_world_total"
-#: Check name of a unit taken from a row's notes against its column name.
+#: Check name of a unit corrected against its column name: taken from a row's
+#: notes, or from :data:`UNIT_FIXES` (the same name as the MCS2025 reader's fixes).
 CHECK_UNIT_FROM_NOTE: Final = "usgs_unit_from_note"
+
+#: Value columns whose name states the wrong unit, per (release, USGS key, column
+#: name): (unit token of the figures, evidence from the other editions' figures for
+#: the same series). The whole column is read in that unit; each row's ``note``
+#: and a ``checks`` row (:data:`CHECK_UNIT_FROM_NOTE`, ``mismatch``) say so.
+UNIT_FIXES: Final[dict[tuple[str, str, str], tuple[str, str]]] = {
+    ("MCS2024", "selen", "Reserves_kt"): (
+        "t",
+        "the figures are metric tons: United States 11,000 and world 95,000 here, against "
+        "10,000 and 81,000 in MCS2023 (Reserves_t) and 10,000 and 92,000 in MCS2025 "
+        "(metric tons); read as kt they would be 1,000 times the other editions'",
+    ),
+    ("MCS2024", "talc", "Reserves_t"): (
+        "kt",
+        "the figures are thousand metric tons: United States 140,000, India 110,000 and "
+        "Japan 100,000 here, the same figures as in MCS2023 (Reserves_kt) and MCS2025 "
+        "(thousand metric tons); read as t they would be 1/1,000 of the other editions'",
+    ),
+}
 
 Measure = Literal["production", "capacity", "reserves"]
 Kind = Literal["country", "world", "other"]
@@ -188,12 +214,18 @@ PRODUCTS: Final[dict[str, tuple[tuple[str, str], ...]]] = {
     "feore": (("usable ore", "usable ore"), ("iron content", "iron content")),
     "feste": (("pig iron", "pig iron"), ("raw steel", "raw steel")),
     "mica": (("scrap and flake", "scrap and flake"), ("sheet", "sheet")),
-    "simet": (("silicon metal$", "silicon metal"), ("of ferrosilicon$", "ferrosilicon")),
+    "simet": (
+        ("silicon metal$", "silicon metal"),
+        ("of ferrosilicon$", "ferrosilicon"),
+        ("production, ferrosilicon\\b", "ferrosilicon"),  # MCS2025
+    ),
     "sodaa": (
         ("natural and synthetic", "natural and synthetic"),
         ("synthetic", "synthetic"),
         ("natural", "natural"),
     ),
+    # MCS2025 stacks sponge and pigment rows (earlier files name them in the columns).
+    "titan": (("pigment", "pigment"), ("sponge", "sponge")),
     "timin": (
         ("ilmen\\w* and rutile", "ilmenite and rutile"),
         ("rutile", "rutile"),
@@ -234,7 +266,7 @@ _NUMBER = re.compile(
 )
 _ZERO: Final = frozenset({"—", "–", "-", "--", "−"})
 _TEXT_MISSING = re.compile(
-    r"(?i)(included (in|with)\b.*|categori[sz]ed as\b.*|(very )?(large|small)|moderate"
+    r"(?i)(included (in|with)\b.*|categori[sz]ed as\b.*|(very )?(large|small)|moderate( to large)?"
     r"|not available|not applicable)\.?"
 )
 #: A cell that says its figure is counted in another row ("Included with ilmenite").
@@ -474,7 +506,11 @@ def _decode(data: bytes, file: str) -> str:
         ) from None
 
 
-def _read_table(path: Path, file: str, *, allow_unnamed: bool = False) -> _Table:
+#: A file on disk or a member of a zip archive (the MCS2025 release ships zips).
+Readable = Path | zipfile.Path
+
+
+def _read_table(path: Readable, file: str, *, allow_unnamed: bool = False) -> _Table:
     """Read a USGS CSV: BOM, strict quoting, trailing empty columns and blank rows dropped.
 
     Cells beyond the last named column are an error unless ``allow_unnamed``; then
@@ -594,8 +630,10 @@ class _Record:
     field: str
     world_note: str = ""
     qualifier: str | None = None
-    #: The column name's unit when the row's note overrode it.
+    #: The column name's unit when the row's note or :data:`UNIT_FIXES` overrode it.
     header_unit: str | None = None
+    #: The evidence of the :data:`UNIT_FIXES` entry that set ``unit``, if any.
+    unit_fix: str | None = None
 
     @property
     def quantity_t(self) -> float | None:
@@ -764,19 +802,34 @@ def read_usgs_world(
     edition = _edition(release)
     key = _usgs_key(path, name)
     table = _read_table(path, name, allow_unnamed=True)
-    records = _world_records(table, key=key, edition=edition)
+    fixes = {col: fix for (rel, k, col), fix in UNIT_FIXES.items() if (rel, k) == (release, key)}
+    records = _world_records(table, key=key, edition=edition, unit_fixes=fixes)
     return _frames(records, release=release, file=name)
 
 
-def _display_name(path: Path) -> str:
+def _display_name(path: Readable) -> str:
+    if isinstance(path, zipfile.Path):
+        return str(path)
     try:
         return path.resolve().relative_to(bundled_path().resolve()).as_posix()
     except ValueError:
         return str(path)
 
 
-def _world_records(table: _Table, *, key: str, edition: int) -> list[_Record]:
+def _world_records(
+    table: _Table,
+    *,
+    key: str,
+    edition: int,
+    unit_fixes: Mapping[str, tuple[str, str]] | None = None,
+) -> list[_Record]:
+    """The file's figures; ``unit_fixes`` maps a column name to (unit token, evidence).
+
+    A fix whose column the file does not have does nothing: a copy whose header
+    USGS has corrected is read as it stands.
+    """
     values, notes, unnamed = _parse_header(table)
+    fixes = dict(unit_fixes or {})
     extra_notes: dict[int, list[int]] = defaultdict(list)
     for index in unnamed:
         what, target = _judge_unnamed(table, values, notes, index)
@@ -835,6 +888,13 @@ def _world_records(table: _Table, *, key: str, edition: int) -> list[_Record]:
             unit = col.unit
             header_unit: str | None = None
             unit_note: str | None = None
+            unit_fix: str | None = None
+            if col.name in fixes and UNITS[fixes[col.name][0]] != col.unit:
+                unit, header_unit = UNITS[fixes[col.name][0]], col.unit
+                unit_fix = fixes[col.name][1]
+                unit_note = (
+                    f"unit {unit} per the other editions' figures; column header says {col.unit}"
+                )
             if notes_measure in notes:
                 at = notes[notes_measure]
                 measure_note = " ".join([row[at], *(row[i] for i in extra_notes[at])])
@@ -845,7 +905,14 @@ def _world_records(table: _Table, *, key: str, edition: int) -> list[_Record]:
                     line=line,
                     field=table.header[at],
                 )
-                if stated is not None and stated != col.unit:
+                if stated is not None and unit_fix is not None and stated != unit:
+                    raise DataError(
+                        f"the note says {stated} but UNIT_FIXES reads the column as {unit}",
+                        file=table.file,
+                        line=line,
+                        field=table.header[at],
+                    )
+                if stated is not None and stated != unit:
                     unit, header_unit = stated, col.unit
                     unit_note = f"unit {stated} per the file's note; column header says {col.unit}"
             product = col.product or type_product
@@ -894,6 +961,7 @@ def _world_records(table: _Table, *, key: str, edition: int) -> list[_Record]:
                     world_note=f"{raw_label} {measure_note}",
                     qualifier=label.qualifier,
                     header_unit=header_unit,
+                    unit_fix=unit_fix,
                 )
             )
     _check_duplicates(records, table.file)
@@ -1080,7 +1148,7 @@ def _rows(n: int) -> str:
 
 
 def _unit_checks(records: list[_Record], *, release: str, file: str) -> list[dict[str, object]]:
-    """One ``mismatch`` row per value column whose unit a row's note overrode."""
+    """One ``mismatch`` row per value column whose unit a row's note or UNIT_FIXES overrode."""
     by_column: dict[tuple[str, str, str], list[_Record]] = defaultdict(list)
     for r in records:
         by_column[(r.field, r.measure, r.mineral_id)].append(r)
@@ -1092,10 +1160,17 @@ def _unit_checks(records: list[_Record], *, release: str, file: str) -> list[dic
         header = fixed[0].header_unit
         units = sorted({r.unit for r in fixed})
         stated = ", ".join(units)
-        detail = (
-            f"column {field} says {header}, the notes of {_rows(len(fixed))} "
-            f"(lines {_lines(r.line for r in fixed)}) say {stated}: read as {stated}"
-        )
+        evidence = fixed[0].unit_fix
+        if evidence is not None:
+            detail = (
+                f"column {field} says {header}, read as {stated} for all "
+                f"{_rows(len(fixed))} (lines {_lines(r.line for r in fixed)}): {evidence}"
+            )
+        else:
+            detail = (
+                f"column {field} says {header}, the notes of {_rows(len(fixed))} "
+                f"(lines {_lines(r.line for r in fixed)}) say {stated}: read as {stated}"
+            )
         kept = [r for r in rows if r.header_unit is None]
         if kept:
             detail += (
@@ -1237,7 +1312,9 @@ def _column(table: _Table, pattern: str) -> int:
     raise DataError(f"missing column matching {pattern!r}", file=table.file, line=1, field=pattern)
 
 
-def read_critical_minerals(path: Path, *, release: str, file: str | None = None) -> pd.DataFrame:
+def read_critical_minerals(
+    path: Readable, *, release: str, file: str | None = None
+) -> pd.DataFrame:
     """Read table 4 (critical minerals and their end uses) into ``critical_minerals``.
 
     Lanthanides that USGS covers in its Rare Earths chapter map to ``rare_earths``;
@@ -1275,7 +1352,7 @@ _T5_NUMERIC = re.compile(
 )
 
 
-def read_critical_salient(path: Path, *, release: str, file: str | None = None) -> pd.DataFrame:
+def read_critical_salient(path: Readable, *, release: str, file: str | None = None) -> pd.DataFrame:
     """Read table 5 (salient statistics of critical minerals) into ``critical_salient``.
 
     One row per mineral and column; numeric columns (production, consumption,
@@ -1299,7 +1376,9 @@ def read_critical_salient(path: Path, *, release: str, file: str | None = None) 
             text = _clean(row[i])
             value: float | None = None
             bound: str | None = None
-            if _T5_NUMERIC.fullmatch(col):
+            if _T5_NUMERIC.fullmatch(col) and text.upper() == "E":
+                kind = "number"  # net exporter (MCS2025): no share, the text says E
+            elif _T5_NUMERIC.fullmatch(col):
                 parsed = parse_usgs_value(text, file=name, line=line, field=col)
                 kind = parsed.kind
                 value, bound = parsed.quantity, parsed.bound
@@ -1327,7 +1406,9 @@ def read_critical_salient(path: Path, *, release: str, file: str | None = None) 
     return _typed("critical_salient", rows)
 
 
-def read_net_import_reliance(path: Path, *, release: str, file: str | None = None) -> pd.DataFrame:
+def read_net_import_reliance(
+    path: Readable, *, release: str, file: str | None = None
+) -> pd.DataFrame:
     """Read figure 2 (U.S. net import reliance, share 0-1) into ``net_import_reliance``.
 
     ``E`` (net exporter) keeps a NULL share with the text ``E``. The year comes

@@ -199,6 +199,7 @@ export function table(columns, rows, { caption, id } = {}) {
         class: [c.num ? "num" : "", text === NA ? "na" : ""].join(" ").trim() || null,
         "data-key": c.key,
         "data-value": v === null || v === undefined ? "" : String(v),
+        title: c.title ? c.title(v, row) || null : null,
       });
       if (c.href) td.append(el("a", { href: c.href(row), text }));
       else td.textContent = text;

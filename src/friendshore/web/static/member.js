@@ -21,6 +21,64 @@ export function latestRows(rows, year) {
   return [...out.values()];
 }
 
+// Net import reliance as a point or a range ("38–61%"), with its year where it is not the row's.
+export function relianceText(r) {
+  if (!r || r.nir_year === undefined) return "—";
+  const range = r.nir !== null ? pct(r.nir, 0)
+    : `${(100 * r.nir_min).toFixed(0)}–${pct(r.nir_max, 0)}`;
+  return r.nir_year === r.year ? range : `${range} (${r.nir_year})`;
+}
+
+// Join each row with its mineral × stage's net import reliance at the latest year that has
+// both production and trade (the API's `reliance`), which may be older than the row's year.
+export function withReliance(rows, reliance) {
+  const by = new Map(reliance.map((x) => [`${x.mineral}|${x.stage}`, x]));
+  return rows.map((r) => {
+    const x = by.get(`${r.mineral}|${r.stage}`);
+    return x ? { ...r, nir: x.import_reliance, nir_min: x.import_reliance_min, nir_max: x.import_reliance_max,
+      nir_year: x.year, nir_note: x.import_reliance_note } : { ...r, nir: null };
+  });
+}
+
+// USGS's published U.S. net import reliance as written ("44%", ">50%", "net exporter").
+export function publishedText(text) {
+  if (text === null || text === undefined || String(text).trim() === "") return "—";
+  const t = String(text).trim();
+  if (t.toUpperCase() === "E") return "net exporter";
+  if (["NA", "W", "XX"].includes(t.toUpperCase())) return "—";
+  return /^[<>]?\s*\d+(\.\d+)?$/.test(t) ? `${t.replace(/\s/g, "")}%` : t;
+}
+
+const AGREE = ["within 5 pp", "inside published bound"];
+
+function computedText(x) {
+  if (x.net_import_reliance_min === null || x.net_import_reliance_max === null) return "—";
+  if (x.net_import_reliance !== null) return pct(x.net_import_reliance, 0);
+  return `${(100 * x.net_import_reliance_min).toFixed(0)}–${pct(x.net_import_reliance_max, 0)}`;
+}
+
+// The cell of the "USGS published" column: USGS's figure for the row's mineral, with the
+// difference from the figure computed from USGS's components (pp), or "≠" where they differ.
+export function usgsText(list, year) {
+  if (!list || !list.length) return "—";
+  return list.map((x) => {
+    const series = list.length > 1 && x.series ? `${x.series}: ` : "";
+    const when = x.year !== year ? ` (${x.year})` : "";
+    const diff = x.difference_pp !== null && x.difference_pp !== undefined
+      ? ` (${x.difference_pp >= 0 ? "+" : ""}${x.difference_pp.toFixed(1)} pp)`
+      : AGREE.includes(x.agreement) ? "" : " ≠";
+    return `${series}${publishedText(x.published_text)}${when}${diff}`;
+  }).join("; ");
+}
+
+// Tooltip: the computed figure, USGS's, whether they agree and why not.
+export function usgsTitle(list) {
+  if (!list || !list.length) return "";
+  return list.map((x) => `${x.commodity}${x.series ? ` (${x.series})` : ""} ${x.year}: computed from USGS ` +
+    `salient components ${computedText(x)}; USGS published ${publishedText(x.published_text)} (${x.release}); ` +
+    `${x.agreement}${x.reason ? `: ${x.reason}` : ""}`).join("\n");
+}
+
 async function render(member) {
   status("Loading…");
   const profile = await api(`/members/${encodeURIComponent(member)}`);
@@ -30,7 +88,12 @@ async function render(member) {
   document.getElementById("member-line").textContent =
     `${profile.name}: ${profile.countries.length} ${profile.countries.length === 1 ? "country" : "countries"}` +
     ` (${profile.countries.join(", ")}). Trade: CEPII BACI, ${Math.min(...profile.rows.map((r) => r.year))}–${profile.year}.`;
-  const latest = latestRows(profile.rows, profile.year)
+  const usgs = new Map();
+  for (const x of profile.us_published || []) usgs.set(x.mineral_id, [...(usgs.get(x.mineral_id) || []), x]);
+  const latest = withReliance(latestRows(profile.rows, profile.year), profile.reliance || [])
+    .map((r) => (usgs.size
+      ? { ...r, usgs_published: usgsText(usgs.get(r.mineral), r.year), usgs_detail: usgsTitle(usgs.get(r.mineral)) }
+      : r))
     .sort((a, b) => (b.china_import_share ?? -1) - (a.china_import_share ?? -1));
   const over = latest.filter((r) => (r.china_import_share ?? 0) > 0.5);
   const totalImports = latest.reduce((s, r) => s + (r.imports_value_usd || 0), 0);
@@ -68,7 +131,10 @@ async function render(member) {
       format: (v) => mineralLabel(state.minerals, v) },
     { key: "stage", label: "Stage" },
     { key: "year", label: "Year" },
-    { key: "import_reliance", label: "Net import reliance", num: true, format: (v) => pct(v, 0) },
+    { key: "nir", label: "Net import reliance (latest year with production and trade)", num: true,
+      format: (v, r) => relianceText(r) },
+    ...(usgs.size ? [{ key: "usgs_published", label: "USGS published (all forms; difference from USGS components)",
+      num: true, format: (v) => v, title: (v, r) => r.usgs_detail }] : []),
     { key: "china_import_share", label: "China share of imports (value)", num: true, format: (v) => pct(v, 1) },
     { key: "intra_zone_share", label: "From zone members", num: true, format: (v) => pct(v, 1) },
     { key: "import_hhi", label: "Import HHI (0–10,000)", num: true, format: (v) => num(v) },

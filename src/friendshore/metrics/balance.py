@@ -67,6 +67,7 @@ from friendshore.model.zone import Zone
 __all__ = [
     "BALANCE_COLUMNS",
     "CERTAINLY_ZERO",
+    "CONTAINED_TRADE_FIELDS",
     "INCONSISTENT",
     "INTERVAL",
     "KEYS",
@@ -76,6 +77,8 @@ __all__ = [
     "POINT",
     "POINT_TOLERANCE",
     "PRODUCTION_COLUMNS",
+    "PRODUCTION_FIELDS",
+    "RELIANCE_FIELDS",
     "US_ROW_COLUMNS",
     "ZONE",
     "balance_frame",
@@ -149,22 +152,42 @@ TRADE_COLUMNS: list[str] = [
     "trade_source",
 ]
 
-BALANCE_COLUMNS: list[str] = [
-    *KEYS,
-    "member",
+#: Production of a balance row (t; point, bounds, status, source, withheld count).
+PRODUCTION_FIELDS: list[str] = [
     "production_t",
     "production_min_t",
     "production_max_t",
     "production_status",
     "production_source",
     "n_production_withheld",
-    "secondary_production_t",
+]
+
+#: Contained imports and exports of a balance row (t; point and bounds).
+CONTAINED_TRADE_FIELDS: list[str] = [
     "imports_t",
     "imports_min_t",
     "imports_max_t",
     "exports_t",
     "exports_min_t",
     "exports_max_t",
+]
+
+#: Apparent consumption (t) and net import reliance (fraction) of a balance row, with bounds.
+RELIANCE_FIELDS: list[str] = [
+    "apparent_consumption_t",
+    "apparent_consumption_min_t",
+    "apparent_consumption_max_t",
+    "import_reliance",
+    "import_reliance_min",
+    "import_reliance_max",
+]
+
+BALANCE_COLUMNS: list[str] = [
+    *KEYS,
+    "member",
+    *PRODUCTION_FIELDS,
+    "secondary_production_t",
+    *CONTAINED_TRADE_FIELDS,
     "net_imports_min_t",
     "net_imports_max_t",
     "imports_value_usd",
@@ -174,12 +197,7 @@ BALANCE_COLUMNS: list[str] = [
     "trade_source",
     "stock_change_t",
     "stock_source",
-    "apparent_consumption_t",
-    "apparent_consumption_min_t",
-    "apparent_consumption_max_t",
-    "import_reliance",
-    "import_reliance_min",
-    "import_reliance_max",
+    *RELIANCE_FIELDS,
     "import_reliance_note",
     "basis",
     "status",

@@ -12,6 +12,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,3 +88,13 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     print("  ".join("-" * w for w in widths))
     for r in rows:
         print("  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)))
+
+
+def command_seconds(cmd: Sequence[str]) -> float:
+    """Wall-clock seconds of one run of ``cmd``, start-up included; exit if it fails."""
+    start = time.perf_counter()
+    out = subprocess.run(list(cmd), check=False, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if out.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{out.stderr}")
+    return elapsed

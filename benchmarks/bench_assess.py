@@ -20,8 +20,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _util import command_seconds
 
 BASELINE = (
     "import sys; from pathlib import Path; "
@@ -57,15 +59,6 @@ print(json.dumps({"salient_rows": len(salient), "us_balance_s": us_s, "us_rows":
 """
 
 
-def _seconds(cmd: list[str]) -> float:
-    start = time.perf_counter()
-    out = subprocess.run(cmd, check=False, capture_output=True, text=True)
-    elapsed = time.perf_counter() - start
-    if out.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed:\n{out.stderr}")
-    return elapsed
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
@@ -95,7 +88,7 @@ def main() -> None:
             "read the store only (baseline)": [sys.executable, "-c", BASELINE, str(store)],
         }
         times = {
-            name: statistics.median(_seconds(cmd) for _ in range(args.repeat))
+            name: statistics.median(command_seconds(cmd) for _ in range(args.repeat))
             for name, cmd in cases.items()
         }
         proc = subprocess.run(

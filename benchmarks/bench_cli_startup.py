@@ -12,20 +12,13 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
-import time
+from pathlib import Path as _Path
+
+sys.path.insert(0, str(_Path(__file__).resolve().parent))
+from _util import command_seconds
 
 TARGET_S = 0.5
-
-
-def _seconds(cmd: list[str]) -> float:
-    start = time.perf_counter()
-    out = subprocess.run(cmd, check=False, capture_output=True, text=True)
-    elapsed = time.perf_counter() - start
-    if out.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed:\n{out.stderr}")
-    return elapsed
 
 
 def main() -> None:
@@ -40,9 +33,9 @@ def main() -> None:
         "friendshore invest optimize --help": [*cli, "invest", "optimize", "--help"],
         "import friendshore": [sys.executable, "-c", "import friendshore"],
     }
-    _seconds(cases["friendshore --help"])  # warm the file system cache and .pyc files
+    command_seconds(cases["friendshore --help"])  # warm the file system cache and .pyc files
     times = {
-        name: statistics.median(_seconds(cmd) for _ in range(args.repeat))
+        name: statistics.median(command_seconds(cmd) for _ in range(args.repeat))
         for name, cmd in cases.items()
     }
     base = times["python -c pass (baseline)"]

@@ -486,17 +486,39 @@ def read_recycling(*, path: Path | None = None) -> pd.DataFrame:
     return conform("recycling", frame, source=name)
 
 
+def _read_concordance(name: str, columns: tuple[str, ...]) -> tuple[pd.DataFrame, str]:
+    """Read ``concordances/<name>`` and check its header; return the frame and its display path."""
+    source = concordance_path(name)
+    frame = _read_csv(source)
+    path = _display(source)
+    if tuple(frame.columns) != columns:
+        raise DataError(f"columns must be {list(columns)}", file=path, line=1)
+    return frame, path
+
+
+def _check_mineral_stage(
+    mineral_id: str, stage: str, *, known: set[str], path: str, line: int, optional: bool
+) -> None:
+    """Raise unless ``mineral_id`` is in the catalog and ``stage`` a stage; with
+    ``optional``, both may be empty together (a row the catalog does not cover)."""
+    if optional and not mineral_id and not stage:
+        return
+    if mineral_id not in known:
+        raise DataError(f"unknown mineral {mineral_id!r}", file=path, line=line, field="mineral_id")
+    if stage not in _STAGES:
+        when = " when mineral_id is given" if optional else ""
+        raise DataError(
+            f"stage must be one of {sorted(_STAGES)}{when}", file=path, line=line, field="stage"
+        )
+
+
 #: Columns of ``concordances/salient_stages.csv``.
 SALIENT_STAGE_COLUMNS: Final = ("usgs_key", "series", "mineral_id", "stage", "all_forms", "reason")
 
 
 @cache
 def _salient_stages_cached() -> pd.DataFrame:
-    source = concordance_path("salient_stages.csv")
-    frame = _read_csv(source)
-    path = _display(source)
-    if tuple(frame.columns) != SALIENT_STAGE_COLUMNS:
-        raise DataError(f"columns must be {list(SALIENT_STAGE_COLUMNS)}", file=path, line=1)
+    frame, path = _read_concordance("salient_stages.csv", SALIENT_STAGE_COLUMNS)
     known = set(_minerals_cached()["mineral_id"])
     seen: set[tuple[str, str]] = set()
     for i, row in enumerate(frame.itertuples(index=False), start=2):
@@ -504,17 +526,9 @@ def _salient_stages_cached() -> pd.DataFrame:
         if key in seen:
             raise DataError("usgs_key and series repeat", file=path, line=i, field="series")
         seen.add(key)
-        if row.mineral_id and row.mineral_id not in known:
-            raise DataError(
-                f"unknown mineral {row.mineral_id!r}", file=path, line=i, field="mineral_id"
-            )
-        if bool(row.mineral_id) != bool(row.stage) or (row.stage and row.stage not in _STAGES):
-            raise DataError(
-                f"stage must be one of {sorted(_STAGES)} exactly when mineral_id is given",
-                file=path,
-                line=i,
-                field="stage",
-            )
+        _check_mineral_stage(
+            str(row.mineral_id), str(row.stage), known=known, path=path, line=i, optional=True
+        )
         if row.all_forms not in ("true", "false", ""):
             raise DataError("all_forms must be true or false", file=path, line=i, field="all_forms")
         if not row.reason:
@@ -549,24 +563,12 @@ EU_CRM_COLUMNS: Final = ("material", "mineral_id", "stage", "note", "source")
 
 @cache
 def _eu_crm_cached() -> pd.DataFrame:
-    source = concordance_path("eu_crm_2023.csv")
-    frame = _read_csv(source)
-    path = _display(source)
-    if tuple(frame.columns) != EU_CRM_COLUMNS:
-        raise DataError(f"columns must be {list(EU_CRM_COLUMNS)}", file=path, line=1)
+    frame, path = _read_concordance("eu_crm_2023.csv", EU_CRM_COLUMNS)
     known = set(_minerals_cached()["mineral_id"])
     for i, row in enumerate(frame.itertuples(index=False), start=2):
-        if row.mineral_id and row.mineral_id not in known:
-            raise DataError(
-                f"unknown mineral {row.mineral_id!r}", file=path, line=i, field="mineral_id"
-            )
-        if bool(row.mineral_id) != bool(row.stage) or (row.stage and row.stage not in _STAGES):
-            raise DataError(
-                "stage is required exactly when mineral_id is given",
-                file=path,
-                line=i,
-                field="stage",
-            )
+        _check_mineral_stage(
+            str(row.mineral_id), str(row.stage), known=known, path=path, line=i, optional=True
+        )
         if not row.source:
             raise DataError("source is required", file=path, line=i, field="source")
     if frame["material"].duplicated().any():
@@ -596,11 +598,7 @@ HS_BOUND_COLUMNS: Final = ("hs6", "nomenclature", "mineral_id", "stage", "reason
 
 @cache
 def _hs_bounds_cached() -> pd.DataFrame:
-    source = concordance_path("hs_bounds.csv")
-    frame = _read_csv(source)
-    path = _display(source)
-    if tuple(frame.columns) != HS_BOUND_COLUMNS:
-        raise DataError(f"columns must be {list(HS_BOUND_COLUMNS)}", file=path, line=1)
+    frame, path = _read_concordance("hs_bounds.csv", HS_BOUND_COLUMNS)
     known = set(_minerals_cached()["mineral_id"])
     for i, row in enumerate(frame.itertuples(index=False), start=2):
         if not _HS6.match(str(row.hs6)):
@@ -612,14 +610,9 @@ def _hs_bounds_cached() -> pd.DataFrame:
                 line=i,
                 field="nomenclature",
             )
-        if row.mineral_id not in known:
-            raise DataError(
-                f"unknown mineral {row.mineral_id!r}", file=path, line=i, field="mineral_id"
-            )
-        if row.stage not in _STAGES:
-            raise DataError(
-                f"stage must be one of {sorted(_STAGES)}", file=path, line=i, field="stage"
-            )
+        _check_mineral_stage(
+            str(row.mineral_id), str(row.stage), known=known, path=path, line=i, optional=False
+        )
         if not row.reason:
             raise DataError("reason is required", file=path, line=i, field="reason")
     if frame.duplicated(["hs6", "nomenclature", "mineral_id", "stage"]).any():

@@ -8,13 +8,16 @@ The library gives the same functions the CLI calls::
     fs.sql("SELECT * FROM production_latest WHERE mineral_id = 'rare_earths'")
     fs.minerals()
     fs.assess().summary                   # the zone dependency assessment
+    fs.prices(mineral="cobalt")           # published prices, in US$/t with their source
+    fs.floor("mp-ndpr", cfd=True).totals  # a price floor against a contract for differences
 """
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from friendshore._core.errors import (
     DataError,
@@ -40,6 +43,7 @@ if TYPE_CHECKING:
     )
     from friendshore.metrics.assessment import Assessment
     from friendshore.model.zone import Zone
+    from friendshore.policy.floors import FloorResult
 
 # Public names loaded on first use, so that ``import friendshore`` (and every CLI
 # start-up, ``friendshore --help`` included) does not load pandas, DuckDB & co.
@@ -108,6 +112,54 @@ def assess(
     return _assess(network, zone, year=year)
 
 
+def prices(
+    *,
+    mineral: str | None = None,
+    stage: str | None = None,
+    source: str | None = None,
+    annual: bool = True,
+    store: str | Path | None = None,
+) -> pd.DataFrame:
+    """Return the ``prices`` table: USGS MCS salient prices and the World Bank Pink Sheet.
+
+    Each row keeps the price as published (``value``, ``unit``) and in US$ per
+    metric ton (``usd_per_t``) with its file and line; ``annual`` averages the
+    monthly Pink Sheet series per year (see docs/data.md).
+    """
+    from friendshore.data.queries import annual_prices, read_prices
+    from friendshore.data.store import default_store_path
+
+    read = annual_prices if annual else read_prices
+    path = Path(store) if store is not None else default_store_path()
+    return read(path, mineral=mineral, stage=stage, source=source)
+
+
+def floor(
+    reference: str | Path = "mp-ndpr",
+    *,
+    mode: Literal["uniform", "per-origin", "min-price-quota"] = "uniform",
+    years: Sequence[int] | None = None,
+    cfd: bool = False,
+    zone: Zone | str | Path | None = None,
+    store: str | Path | None = None,
+) -> FloorResult:
+    """Run a price floor: a shipped reference file id (``mp-ndpr``, ``illustrative``) or a path.
+
+    Returns the levies per member × origin × year, the market effects and, with
+    ``cfd``, the contract for differences (see docs/floors.md).
+    """
+    from friendshore.data.store import default_store_path
+    from friendshore.model.zone import Zone, default_zone
+    from friendshore.policy.floors import run_floor
+    from friendshore.policy.reference import load_reference_file
+
+    if not isinstance(zone, Zone):
+        zone = Zone.load(Path(zone)) if zone is not None else default_zone()
+    path = Path(store) if store is not None else default_store_path()
+    ref = load_reference_file(reference)
+    return run_floor(ref, path, zone, mode=mode, years=years, cfd=cfd)
+
+
 def minerals() -> pd.DataFrame:
     """Return the mineral catalog."""
     from friendshore.data.catalog import read_minerals
@@ -130,10 +182,12 @@ __all__ = [
     "assess",
     "build_store",
     "default_store_path",
+    "floor",
     "import_baci",
     "import_usgs_mcs",
     "import_wgi",
     "minerals",
+    "prices",
     "read_hs_concordance",
     "sql",
     "store_status",

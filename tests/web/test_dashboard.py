@@ -53,10 +53,20 @@ PAGES = [
     "/member?id=USA",
     "/scenarios",
     "/tariffs",
+    "/floors",
     "/invest",
     "/certificates",
 ]
-NAV = ["Overview", "Mineral", "Member", "Scenarios", "Tariffs", "Investment", "Certificates"]
+NAV = [
+    "Overview",
+    "Mineral",
+    "Member",
+    "Scenarios",
+    "Tariffs",
+    "Price floors",
+    "Investment",
+    "Certificates",
+]
 
 
 @dataclass(frozen=True)
@@ -619,6 +629,18 @@ PHONE_CHECKS = {
             "#members-chart button.png",
             "#ge-data",
             "#ge-run",
+        ),
+    ),
+    "/floors": Phone(
+        charts=("price-plot", "money-plot", "share-plot"),
+        shown=("#floor-cards .card", "#levies", "#floor-market"),
+        controls=(
+            "#reference-select",
+            "#mineral-select",
+            "#stage-select",
+            "#ref-slider",
+            "#mode-select",
+            "#price-chart button.png",
         ),
     ),
     "/invest": Phone(

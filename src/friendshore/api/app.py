@@ -21,7 +21,7 @@ from fastapi import APIRouter, FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from friendshore.api import invest, jobs, metrics, registry, scenarios, tariffs, web
+from friendshore.api import floors, invest, jobs, metrics, registry, scenarios, tariffs, web
 from friendshore.api.deps import JSON, SNAPSHOT_HEADER
 from friendshore.api.engine import Engine
 from friendshore.api.errors import install_error_handlers
@@ -39,6 +39,7 @@ API_ROUTERS: Final[tuple[APIRouter, ...]] = (
     metrics.router,
     scenarios.router,
     tariffs.router,
+    floors.router,
     invest.router,
     registry.router,
     jobs.router,

@@ -29,7 +29,7 @@ from friendshore.api.errors import ErrorBody, FieldError, NotFoundError, at_fiel
 from friendshore.api.jobs import JobInfo, Jobs
 from friendshore.data.gravity_files import gravity_sample_path, read_gravity_data
 from friendshore.model.zone import expand
-from friendshore.policy.ge import ge_payload, run_zone
+from friendshore.policy.ge import ge_payload, run_zone, schedule_weights
 from friendshore.policy.panel import panel_from_store
 from friendshore.policy.schedule import TariffSchedule, list_schedules, load_schedule, schedule_ids
 from friendshore.policy.smart import SmartResult, run_smart, smart_payload
@@ -125,6 +125,14 @@ class GERequest(pydantic.BaseModel):
         None, description="tariff (0.25 = 25%) by zone countries on --tariff_on"
     )
     tariff_on: list[str] | None = None
+    schedule_id: str | None = pydantic.Field(
+        None,
+        description="a shipped tariff schedule (GET /tariffs/schedules) in place of tariff: "
+        "each pair's trade-weighted mean tariff factor over the panel's HS6 codes",
+    )
+    as_of: dt.date | None = pydantic.Field(
+        None, description="with schedule_id: apply only the rows in force on this date"
+    )
     formulation: Literal["gegravity", "endogenous"] = "gegravity"
     draws: Annotated[int, pydantic.Field(ge=0, le=MAX_DRAWS)] = 0
     seed: Annotated[int, pydantic.Field(ge=0)] = 0
@@ -285,6 +293,19 @@ def _store_frame(engine: Engine, year: int | None) -> tuple[pd.DataFrame, pd.Dat
     return frame, dropped, f"minerals panel of the store ({use_year}, USD, BACI {nomenclature})"
 
 
+def _schedule_weights(engine: Engine, year: int) -> pd.DataFrame:
+    """BACI trade per pair and HS6 code weighting a schedule (as the CLI), cached per store."""
+    cache: dict[Any, pd.DataFrame] = engine.extras.setdefault("ge-schedule-weights", {})
+    key = (store_fingerprint(engine.store_path), year)
+    hit = cache.get(key)
+    if hit is None:
+        hit = schedule_weights(engine.store_path, year)
+        if len(cache) >= RUN_CACHE:
+            cache.clear()
+        cache[key] = hit
+    return hit
+
+
 @router.post(
     "/ge",
     status_code=202,
@@ -299,6 +320,9 @@ def post_ge(body: GERequest, engine: EngineDep, jobs: Jobs) -> JSONResponse:
     estimates with exporter and importer effects, the baseline, the counterfactual
     (and coefficient draws). A job: the first run loads pyfixest (seconds).
     Progress: 1 unit for the data and estimates, 1 for the solve, 1 per draw.
+    ``schedule_id`` names a shipped schedule only (never a file: the API reads
+    no path a client gives); an unknown id, or one given with ``tariff``, is a
+    422 naming the field.
     """
     members = _members(engine, body.members)
     for name in ("join", "leave"):
@@ -316,6 +340,15 @@ def post_ge(body: GERequest, engine: EngineDep, jobs: Jobs) -> JSONResponse:
     for i, code in enumerate(body.tariff_on or []):
         with at_field(f"tariff_on.{i}"):
             expand(code)
+    schedule: TariffSchedule | None = None
+    if body.schedule_id is not None:
+        if body.tariff is not None or body.tariff_on is not None:
+            raise FieldError(
+                "give either schedule_id or tariff/tariff_on, not both", field="schedule_id"
+            )
+        schedule = _shipped(body.schedule_id, field="schedule_id", not_found=False)
+    elif body.as_of is not None:
+        raise FieldError("as_of selects a schedule's rows: give schedule_id", field="as_of")
 
     def work(advance: Callable[[int], None]) -> dict[str, Any]:
         dropped: pd.DataFrame | None = None
@@ -324,6 +357,10 @@ def post_ge(body: GERequest, engine: EngineDep, jobs: Jobs) -> JSONResponse:
             source = "gegravity sample (2006, USD million)"
         else:
             frame, dropped, source = _store_frame(engine, body.year)
+        weights = None
+        if schedule is not None:
+            ge_year = body.year if body.year is not None else int(frame["year"].max())
+            weights = _schedule_weights(engine, ge_year)
         advance(1)
         try:
             run = run_zone(
@@ -336,6 +373,10 @@ def post_ge(body: GERequest, engine: EngineDep, jobs: Jobs) -> JSONResponse:
                 leave=body.leave,
                 tariff=body.tariff,
                 tariff_on=body.tariff_on,
+                schedule=schedule,
+                as_of=body.as_of,
+                weights=weights,
+                rivals=engine.zone.rivals,
                 formulation=body.formulation,
                 draws=body.draws,
                 seed=body.seed,

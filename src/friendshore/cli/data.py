@@ -31,6 +31,7 @@ class ImportKind(StrEnum):
     USGS_MCS = "usgs-mcs"
     SALIENT = "salient"
     WGI = "wgi"
+    PINKSHEET = "pinksheet"
 
 
 @app.command("build")
@@ -113,7 +114,11 @@ def import_command(
     store_path: StoreOption = None,
     release: Annotated[
         str | None,
-        typer.Option("--release", help="Release label; inferred from the file name if omitted."),
+        typer.Option(
+            "--release",
+            help="Release label; inferred from the file name (Pink Sheet: from its "
+            "'Updated on' line) if omitted.",
+        ),
     ] = None,
     replace_year: Annotated[
         bool,
@@ -160,6 +165,8 @@ def import_command(
         counts = imports.import_usgs_mcs(target, path, release=release)
     elif kind is ImportKind.SALIENT:
         counts = imports.import_salient(target, path, release=release)
+    elif kind is ImportKind.PINKSHEET:
+        counts = imports.import_pinksheet(target, path, release=release)
     else:
         counts = imports.import_wgi(target, path, release=release)
     stderr.print(

@@ -13,12 +13,14 @@ import typer
 from friendshore._core.types import OutputFormat
 from friendshore.cli import comply as comply_cli
 from friendshore.cli import data as data_cli
+from friendshore.cli import floor as floor_cli
 from friendshore.cli import invest as invest_cli
 from friendshore.cli import scenario as scenario_cli
 from friendshore.cli import tariff as tariff_cli
 from friendshore.cli.assess import assess_command, metrics_app
 from friendshore.cli.common import FormatOption, StoreOption, handle_errors, resolve_store
 from friendshore.cli.output import emit_frame
+from friendshore.cli.prices import prices_command
 from friendshore.cli.scenario_mc import montecarlo_command
 from friendshore.cli.scenario_run import run_command
 from friendshore.cli.serve import serve_command
@@ -38,8 +40,10 @@ app.add_typer(scenario_cli.app, name="scenario")
 app.command("assess")(assess_command)
 app.add_typer(tariff_cli.app, name="tariff")
 app.add_typer(invest_cli.app, name="invest")
+app.add_typer(floor_cli.app, name="floor")
 app.add_typer(comply_cli.app, name="comply")
 app.command("serve")(serve_command)
+app.command("prices")(prices_command)
 
 
 @app.command("sql")

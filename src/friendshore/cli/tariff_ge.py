@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from friendshore._core.errors import InputError
+from friendshore._core.errors import InputError, ValidationError
 from friendshore._core.types import OutputFormat
 from friendshore.cli.common import (
     Backend,
@@ -127,6 +128,26 @@ def ge_command(
             show_default=False,
         ),
     ] = None,
+    schedule: Annotated[
+        str | None,
+        typer.Option(
+            "--schedule",
+            help="A tariff schedule in place of --tariff: a shipped id (`friendshore tariff "
+            "schedules`) or a CSV/YAML file, as `tariff smart` reads it. Each pair's cost moves "
+            "by its trade-weighted mean tariff factor over the panel's HS6 codes.",
+            metavar="FILE_OR_ID",
+            show_default=False,
+        ),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="With --schedule: apply only the rows in force on this date (YYYY-MM-DD). "
+            "Default: all rows.",
+            show_default=False,
+        ),
+    ] = None,
     formulation: Annotated[
         Formulation,
         typer.Option(
@@ -165,20 +186,35 @@ def ge_command(
     reads them with --coefficients), solves the baseline multilateral
     resistances and simulates the zone's preference (its members' pair cost
     variable set to 1), optionally with a member joining or leaving and a
-    tariff on outsiders. Changes are in percent of the baseline. Without
-    --data, the minerals panel of the store (BACI trade in HS92 codes, so that
-    years compare, plus domestic flows from USGS production value) of the
-    chosen year, restricted to countries with a domestic flow. JSON: {data,
-    year, …, coefficients, countries, dropped}.
+    tariff on outsiders, or a tariff schedule (--schedule: the rates of each
+    importer × exporter pair averaged over the panel's HS6 codes, weighted by
+    the pair's BACI trade in the GE year). Changes are in percent of the
+    baseline. Without --data, the minerals panel of the store (BACI trade in
+    HS92 codes, so that years compare, plus domestic flows from USGS
+    production value) of the chosen year, restricted to countries with a
+    domestic flow. JSON: {data, year, …, coefficients, countries, dropped,
+    schedule}.
     """
     import pandas as pd
 
     from friendshore.data.gravity_files import read_coefficients, read_gravity_data
     from friendshore.model.zone import Zone
-    from friendshore.policy.ge import ge_payload, run_zone
+    from friendshore.policy.ge import ge_payload, run_zone, schedule_weights
     from friendshore.policy.panel import panel_from_store
+    from friendshore.policy.schedule import load_schedule
     from friendshore.report.tariff_ge import ge_welfare_figure, write_ge_figure
 
+    if schedule is not None and (tariff is not None or tariff_on):
+        raise ValidationError("give either --schedule or --tariff/--tariff-on, not both")
+    date: dt.date | None = None
+    if as_of is not None:
+        if schedule is None:
+            raise ValidationError("--as-of selects a schedule's rows: give --schedule with it")
+        try:
+            date = dt.date.fromisoformat(as_of)
+        except ValueError:
+            raise ValidationError(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)") from None
+    loaded = load_schedule(schedule) if schedule is not None else None
     zone = Zone.load(zone_file)
     dropped: pd.DataFrame | None = None
     if data is not None:
@@ -198,6 +234,17 @@ def ge_command(
             f"domestic flow; {len(dropped):,} rows left out (JSON: dropped)",
             highlight=False,
         )
+    weights: pd.DataFrame | None = None
+    if loaded is not None:
+        ge_year = year if year is not None else int(frame["year"].max())
+        weights = schedule_weights(resolve_store(store_path), ge_year)
+        used = int(weights["year"].iloc[0])
+        if used != ge_year:
+            stderr.print(
+                f"schedule weights: no BACI trade for {ge_year} in the store; "
+                f"the nearest year, {used}, weights the HS6 codes",
+                highlight=False,
+            )
     coef = read_coefficients(coefficients) if coefficients is not None else None
     members = {m: set(cs) for m, cs in zone.members.items()}
     with (
@@ -220,12 +267,22 @@ def ge_command(
             leave=leave,
             tariff=tariff,
             tariff_on=tariff_on,
+            schedule=loaded,
+            as_of=date,
+            weights=weights,
+            rivals=zone.rivals,
             formulation=formulation.value,
             draws=draws,
             seed=seed,
             backend=backend.value,
             client=client,
             progress=lambda n: bar.advance(task, n),
+        )
+    if run.schedule is not None and run.schedule.codes_outside:
+        stderr.print(
+            f"schedule codes outside the panel's HS6 codes (they move no pair): "
+            f"{', '.join(run.schedule.codes_outside)}",
+            highlight=False,
         )
     if figure is not None:
         fig = ge_welfare_figure(run.result.countries, title=f"{run.experiment} ({source})")

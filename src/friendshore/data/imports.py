@@ -9,7 +9,7 @@ from pathlib import Path
 
 from friendshore._core.errors import DataError
 from friendshore.data import store
-from friendshore.data.readers import baci, usgs_mcs, usgs_salient, wgi
+from friendshore.data.readers import baci, pinksheet, usgs_mcs, usgs_salient, wgi
 from friendshore.data.resources import bundled_path
 
 _BACI_RELEASE = re.compile(r"_(V\d{6}[a-z]?)", re.IGNORECASE)
@@ -102,3 +102,20 @@ def import_salient(store_path: Path, path: Path, *, release: str | None = None) 
     # Only the salient rows: an import replaces every row of its source and
     # release in each table it writes, and ``checks`` also holds the world files'.
     return store.import_frames(store_path, {"salient": frames["salient"]}, label=path.name)
+
+
+def import_pinksheet(store_path: Path, path: Path, *, release: str | None = None) -> dict[str, int]:
+    """Import a World Bank Pink Sheet workbook (``CMO-Historical-Data-Monthly.xlsx`` layout).
+
+    The release (``CMO 2026-01``) is read from the sheet's "Updated on" line
+    unless given. The whole sheet is read before anything is written: a
+    missing series code, an unknown unit or a cell that is not a number raises
+    :class:`DataError` naming file, Excel row and column, and the store is
+    unchanged. Rows of the same release already in the store are replaced; the
+    queries keep the newest release per series and month.
+    """
+    check_input_file(path)
+    if path.is_dir():
+        raise DataError("expected a Pink Sheet workbook (.xlsx), got a folder", file=path)
+    frames = pinksheet.read_pinksheet(path, release=release, file=f"[import] {path.name}")
+    return store.import_frames(store_path, frames, label=path.name)

@@ -8,11 +8,14 @@ documented in ``docs/data.md``. Nothing here computes a metric.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
+from friendshore._core.errors import ValidationError
+from friendshore.data import catalog
 from friendshore.data.catalog import read_hs_bounds
 from friendshore.data.store import connect
 
@@ -245,3 +248,259 @@ def read_published_nir(store: Path | duckdb.DuckDBPyConnection) -> pd.DataFrame:
     if isinstance(store, duckdb.DuckDBPyConnection):
         return store.execute(sql).df()
     return _frame(store, sql)
+
+
+# --------------------------------------------------------------------------- prices
+
+#: Short names a caller may give for a price source (``--source usgs``).
+PRICE_SOURCES: dict[str, str] = {
+    "usgs": "USGS MCS",
+    "usgs mcs": "USGS MCS",
+    "wb": "World Bank Pink Sheet",
+    "worldbank": "World Bank Pink Sheet",
+    "pinksheet": "World Bank Pink Sheet",
+    "world bank pink sheet": "World Bank Pink Sheet",
+}
+PRICE_STAGES: tuple[str, ...] = ("mining", "processing", "components")
+#: Columns of :func:`read_prices`, in order.
+PRICE_COLUMNS: tuple[str, ...] = (
+    "series",
+    "source",
+    "release",
+    "mineral_id",
+    "stage",
+    "product",
+    "market",
+    "frequency",
+    "year",
+    "month",
+    "value",
+    "unit",
+    "usd_per_t",
+    "basis",
+    "status",
+    "note",
+    "file",
+    "line",
+    "column",
+)
+
+
+def _price_filters(
+    *,
+    mineral: str | None,
+    stage: str | None,
+    source: str | None,
+    series: str | None,
+    from_year: int | None,
+) -> tuple[str, list[object]]:
+    """Return the WHERE clause and parameters of the price filters (checked first)."""
+    where: list[str] = []
+    params: list[object] = []
+    if mineral is not None:
+        known = set(catalog.read_minerals()["mineral_id"])
+        if mineral not in known:
+            raise ValidationError(
+                f"unknown mineral {mineral!r}; see `friendshore minerals` for the catalog ids"
+            )
+        where.append("mineral_id = ?")
+        params.append(mineral)
+    if stage is not None:
+        if stage not in PRICE_STAGES:
+            raise ValidationError(f"unknown stage {stage!r} (one of {', '.join(PRICE_STAGES)})")
+        where.append("stage = ?")
+        params.append(stage)
+    if source is not None:
+        name = PRICE_SOURCES.get(source.strip().lower())
+        if name is None:
+            raise ValidationError(
+                f"unknown price source {source!r} (USGS MCS / usgs, World Bank Pink Sheet / wb)"
+            )
+        where.append("source = ?")
+        params.append(name)
+    if series is not None:
+        where.append("series = ?")
+        params.append(series)
+    if from_year is not None:
+        where.append("year >= ?")
+        params.append(int(from_year))
+    return (" WHERE " + " AND ".join(where) if where else ""), params
+
+
+def _latest_prices_sql(where: str) -> str:
+    cols = ", ".join(f'"{c}"' for c in PRICE_COLUMNS)
+    return (
+        f"SELECT {cols} FROM prices{where} QUALIFY dense_rank() OVER "
+        "(PARTITION BY source, series, year, month ORDER BY release DESC) = 1"
+    )
+
+
+def read_prices(
+    store: Path,
+    *,
+    mineral: str | None = None,
+    stage: str | None = None,
+    source: str | None = None,
+    series: str | None = None,
+    from_year: int | None = None,
+) -> pd.DataFrame:
+    """Price series of the store's ``prices`` table, newest release per series and period.
+
+    USGS MCS salient prices (annual; every edition is stored, the newest edition
+    wins per series × year, like ``salient_latest``) and the World Bank Pink
+    Sheet (monthly; the newest imported release wins per series × month).
+
+    Parameters
+    ----------
+    store
+        The store file.
+    mineral, stage
+        Catalog mineral id and stage (``mining`` / ``processing`` /
+        ``components``) to keep.
+    source
+        ``"USGS MCS"`` or ``"World Bank Pink Sheet"`` (also ``usgs``, ``wb``).
+    series
+        One series id (``usgs:tungs:WO3:dt``, ``wb:NICKEL``).
+    from_year
+        First year kept.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`PRICE_COLUMNS`: ``series, source, release, mineral_id,
+        stage, product, market, frequency, year, month, value, unit, usd_per_t,
+        basis, status, note, file, line, column`` (``value``/``unit`` as
+        published, ``usd_per_t`` in US dollars per metric tonne of ``basis``),
+        ordered by series, year and month.
+
+    Raises
+    ------
+    ValidationError
+        For a mineral not in the catalog, an unknown stage or source.
+    """
+    where, params = _price_filters(
+        mineral=mineral, stage=stage, source=source, series=series, from_year=from_year
+    )
+    return _frame(
+        store,
+        _latest_prices_sql(where) + " ORDER BY source, series, year, month NULLS FIRST",
+        params,
+    )
+
+
+def annual_prices(
+    store: Path,
+    *,
+    mineral: str | None = None,
+    stage: str | None = None,
+    source: str | None = None,
+    series: str | None = None,
+    from_year: int | None = None,
+) -> pd.DataFrame:
+    """Annual prices: one row per series × year (filters as :func:`read_prices`).
+
+    A monthly series is averaged over the months present (``months`` counts them;
+    a year with fewer than 12 is partial); an annual series is passed through
+    with ``months`` NULL. ``usd_per_t`` is the mean of the months' ``usd_per_t``
+    (NULL if any month lacks it). ``line``/``column`` point at the year's first
+    month in the file.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :func:`read_prices` without ``month``, plus ``months``.
+    """
+    where, params = _price_filters(
+        mineral=mineral, stage=stage, source=source, series=series, from_year=from_year
+    )
+    keep = [c for c in PRICE_COLUMNS if c != "month"]
+    sums = {
+        "release": "max(release)",
+        "value": "avg(value)",
+        "usd_per_t": "CASE WHEN count(usd_per_t) = count(*) THEN avg(usd_per_t) END",
+        "status": "CASE WHEN bool_or(status = 'estimated') THEN 'estimated' "
+        "ELSE any_value(status) END",
+        "line": "min(line)",
+        "column": 'min("column")',
+    }
+    groups = ["series", "source", "year"]
+    select = []
+    for c in keep:
+        if c in groups:
+            select.append(f'"{c}"')
+        elif c in sums:
+            select.append(f'{sums[c]} AS "{c}"')
+        else:
+            select.append(f'any_value("{c}") AS "{c}"')
+    select.append("CASE WHEN any_value(frequency) = 'monthly' THEN count(*) END AS months")
+    sql = (
+        f"SELECT {', '.join(select)} FROM ({_latest_prices_sql(where)}) "
+        "GROUP BY series, source, year ORDER BY source, series, year"
+    )
+    out = _frame(store, sql, params)
+    out["months"] = out["months"].astype("Int64")
+    return out
+
+
+def read_unit_values(
+    store: Path,
+    *,
+    hs6: Sequence[str] | None = None,
+    years: Sequence[int] | None = None,
+) -> pd.DataFrame:
+    """BACI unit values per exporter × importer × HS6 × year (newest release).
+
+    Columns: ``year, exporter, importer, hs6, nomenclature, value_usd,
+    quantity_t, unit_value_usd_per_t, release``; the unit value is
+    ``value_usd / quantity_t`` (US dollars per tonne of gross product weight,
+    BACI's FOB-reconciled value), NULL where the quantity is NULL or 0. Rows
+    whose exporter or importer is not a country (NULL ISO3) are dropped.
+    """
+    where, params = _trade_filters(hs6, years)
+    return _frame(
+        store,
+        "SELECT year, exporter, importer, hs6, nomenclature, value_usd, quantity_t, "
+        "CASE WHEN quantity_t > 0 THEN value_usd / quantity_t END AS unit_value_usd_per_t, "
+        f"release FROM trade_latest{where} ORDER BY year, hs6, exporter, importer",
+        params,
+    )
+
+
+def unit_value_coverage(
+    store: Path,
+    *,
+    hs6: Sequence[str] | None = None,
+    years: Sequence[int] | None = None,
+) -> pd.DataFrame:
+    """How many BACI flows lack a quantity (so have no unit value), per HS6 × year.
+
+    The rows of :func:`read_unit_values`. Columns: ``hs6, year, rows,
+    rows_without_quantity`` (quantity NULL or 0), ``share_without_quantity``
+    (of rows), ``value_usd`` and ``value_without_quantity_usd``.
+    """
+    where, params = _trade_filters(hs6, years)
+    return _frame(
+        store,
+        "SELECT hs6, year, count(*) AS rows, "
+        "count(*) FILTER (WHERE coalesce(quantity_t, 0) <= 0) AS rows_without_quantity, "
+        "rows_without_quantity / count(*) AS share_without_quantity, "
+        "sum(value_usd) AS value_usd, "
+        "coalesce(sum(value_usd) FILTER (WHERE coalesce(quantity_t, 0) <= 0), 0) "
+        "AS value_without_quantity_usd "
+        f"FROM trade_latest{where} GROUP BY hs6, year ORDER BY hs6, year",
+        params,
+    )
+
+
+def _trade_filters(
+    hs6: Sequence[str] | None, years: Sequence[int] | None
+) -> tuple[str, list[object]]:
+    where = ["exporter IS NOT NULL", "importer IS NOT NULL"]
+    params: list[object] = []
+    if hs6 is not None:
+        where.append("list_contains(?::VARCHAR[], hs6)")
+        params.append([str(h) for h in hs6])
+    if years is not None:
+        where.append("list_contains(?::INTEGER[], year)")
+        params.append([int(y) for y in years])
+    return " WHERE " + " AND ".join(where), params

@@ -49,6 +49,13 @@ SOURCES: Final[dict[str, SourceInfo]] = {
             "https://www.worldbank.org/en/publication/worldwide-governance-indicators",
         ),
         SourceInfo(
+            "World Bank Pink Sheet",
+            "World Bank, Prospects Group (Commodity Markets Outlook)",
+            "CC BY 4.0",
+            "World Bank, Commodity Price Data (The Pink Sheet), CMO historical data, monthly",
+            "https://www.worldbank.org/en/research/commodity-markets",
+        ),
+        SourceInfo(
             "CEPII GeoDist",
             "CEPII",
             "Etalab Open Licence 2.0 (free with citation)",

@@ -25,14 +25,23 @@ import pandas as pd
 import platformdirs
 
 from friendshore._core.errors import DataError, InputError, StoreError
-from friendshore.data import catalog, schema
+from friendshore.data import catalog, price_series, schema
 from friendshore.data.countries import read_blocs, read_countries, read_country_aliases
-from friendshore.data.readers import baci, geodist, iea, usgs_mcs, usgs_mcs2025, usgs_salient, wgi
+from friendshore.data.readers import (
+    baci,
+    geodist,
+    iea,
+    pinksheet,
+    usgs_mcs,
+    usgs_mcs2025,
+    usgs_salient,
+    wgi,
+)
 from friendshore.data.resources import bundled_path, package_data_dir
 from friendshore.data.sources import source_info
 
 #: Bump when the table layout changes; a store of another version is rebuilt.
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 #: Fact tables that hold several releases; a ``<table>_latest`` view keeps, per
 #: partition, only the rows of the newest release (the latest edition wins).
@@ -252,11 +261,18 @@ def _bundled_steps() -> list[
         report = baci.load_baci_hs17_supplement(con)
         loaded.add("CEPII BACI", report.release, {_relative(report.file)})
 
+    def prices(con: duckdb.DuckDBPyConnection, loaded: LoadedReleases) -> None:
+        # every edition's salient price cells (the queries pick the newest per series and year)
+        salient = con.execute("SELECT * FROM salient WHERE component = 'price'").df()
+        insert_frames(con, {"prices": price_series.prices_from_salient(salient)}, loaded=loaded)
+        insert_frames(con, pinksheet.read_pinksheet_bundled(), loaded=loaded)
+
     return [
         ("concordances", frames(concordances)),
         ("USGS MCS 2022-2024", frames(usgs_mcs.read_usgs_mcs_bundled)),
         ("USGS MCS 2025", frames(usgs_mcs2025.read_usgs_mcs2025_bundled)),
         ("USGS MCS salient statistics 2023-2025", frames(usgs_salient.read_salient_bundled)),
+        ("Prices: USGS salient, World Bank Pink Sheet", prices),
         ("IEA Critical Minerals Data Explorer", frames(iea.read_iea_bundled)),
         ("World Bank WGI", frames(lambda: wgi.read_wgi(bundled_path("wgi", "wgidataset.xlsx")))),
         (

@@ -31,13 +31,20 @@ GE of Yotov et al. 2016, ch. 2).
 The MR system is solved by a Sinkhorn-type fixed point (alternating the two MR
 equations) and polished by Newton steps with the analytic Jacobian in logs:
 vectorised numpy, no Python loop over countries.
+
+A **tariff schedule** (:mod:`friendshore.policy.schedule`, the format ``tariff
+smart`` reads) enters the one-sector model through :func:`schedule_pair_shifts`:
+per importer × exporter pair, the trade-weighted mean tariff factor over the HS6
+codes of the minerals panel, before and after, gives the pair's cost shift.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from pathlib import Path
+from typing import Any, Final, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -45,6 +52,11 @@ import pandas as pd
 
 from friendshore._core.errors import InputError, ValidationError
 from friendshore._core.records import frame_records
+from friendshore._core.types import ISO3
+from friendshore.data.queries import read_mineral_trade
+from friendshore.model.zone import Zone
+from friendshore.policy.panel import PANEL_NOMENCLATURE
+from friendshore.policy.schedule import ResolvedRate, TariffSchedule
 from friendshore.scenarios.montecarlo import chunk_seeds
 
 __all__ = [
@@ -52,12 +64,16 @@ __all__ = [
     "DEFAULT_PREFERENCE",
     "DRAW_MEASURES",
     "NON_COST",
+    "PAIR_SHIFT_COLUMNS",
     "RESULT_COLUMNS",
+    "SCHEDULE_AGGREGATION",
     "GEBaseline",
     "GEDrawModel",
     "GEResult",
     "GEUncertainty",
+    "ScheduleRun",
     "ZoneRun",
+    "apply_pair_shifts",
     "build_baseline",
     "cost_matrix",
     "cost_variables",
@@ -66,6 +82,8 @@ __all__ = [
     "price_residuals",
     "run_draw_chunk",
     "run_zone",
+    "schedule_pair_shifts",
+    "schedule_weights",
     "simulate",
     "simulate_draws",
     "solve_mr",
@@ -462,6 +480,238 @@ def tariff_shift(
     return out
 
 
+# --- a tariff schedule in the one-sector model ----------------------------------------------
+
+#: Columns of :func:`schedule_pair_shifts`, one row per importer × exporter (``i ≠ j``).
+PAIR_SHIFT_COLUMNS = [
+    "importer",
+    "exporter",
+    "weighting",
+    "weight_usd",
+    "factor_before",
+    "factor_after",
+    "shift",
+]
+#: How :func:`schedule_pair_shifts` aggregates a schedule to pairs (payload and docs).
+SCHEDULE_AGGREGATION: Final = (
+    "trade-weighted average tariff factor per importer × exporter pair over the HS6 codes "
+    "of the minerals panel (one-sector GE): F = Σ_k w_k (1 + τ_k) / Σ_k w_k, weights w_k = "
+    "BACI value of the pair's trade in code k in the weights year (else the importer's "
+    "imports of k from every origin, else equal weights); codes no row covers at rate 0; "
+    "shift = −σ · ln(F_after / F_before) log points of T_ij"
+)
+
+
+def schedule_weights(store: Path, year: int) -> pd.DataFrame:
+    """BACI trade (USD) per importer × exporter × HS6 code of the minerals panel in one year.
+
+    The rows :func:`~friendshore.policy.panel.panel_from_store` sums into its
+    pair trade: codes of the catalog's minerals in the panel's nomenclature
+    (:data:`~friendshore.policy.panel.PANEL_NOMENCLATURE`), countries only, no
+    self-flows. ``year`` falls back to the nearest year of the store (the later
+    one on a tie) when the store has no trade that year, e.g. for a gravity data
+    set of another period.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``year, importer, exporter, hs6, value_usd`` (one year).
+
+    Raises
+    ------
+    ValidationError
+        If the store has no panel trade at all.
+    """
+    trade = read_mineral_trade(store, with_nomenclature=True)
+    trade = trade[
+        (trade["nomenclature"] == PANEL_NOMENCLATURE)
+        & trade["exporter"].notna()
+        & trade["importer"].notna()
+        & (trade["exporter"] != trade["importer"])
+    ]
+    years = sorted({int(y) for y in trade["year"].unique()})
+    if not years:
+        raise ValidationError(
+            f"the store has no {PANEL_NOMENCLATURE} mineral trade to weight a schedule's codes"
+        )
+    use = min(years, key=lambda y: (abs(y - year), -y))
+    rows = trade[trade["year"] == use]
+    out = (
+        rows.groupby(["importer", "exporter", "hs6"], as_index=False)["value_usd"]
+        .sum()
+        .assign(year=use)
+    )
+    result: pd.DataFrame = out[["year", "importer", "exporter", "hs6", "value_usd"]]
+    return result
+
+
+def schedule_pair_shifts(
+    rates: Sequence[ResolvedRate],
+    weights: pd.DataFrame,
+    countries: Sequence[str],
+    *,
+    sigma: float,
+    codes: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Turn a resolved schedule into pair cost shifts for the one-sector model (log points).
+
+    The trade-weighted average tariff factor used for one-sector GE: for each
+    importer ``i`` and exporter ``j ≠ i`` of ``countries`` and each HS6 code
+    ``k`` of ``codes``, the rate ``τ_ijk`` is that of the last schedule row
+    covering the flow (rows apply in order, as in SMART), **0** where no row
+    covers it; then
+
+    ``F_ij = Σ_k w_ijk (1 + τ_ijk) / Σ_k w_ijk`` before and after, and
+    ``shift_ij = −σ · ln(F_ij^after / F_ij^before)``,
+
+    as :func:`tariff_shift` does for one rate. Weights ``w_ijk``: the pair's
+    trade in code ``k`` (``weighting = 'pair'``); for a pair that did not
+    trade, the importer's imports of ``k`` from every origin in ``weights``
+    (``'importer'``); for an importer with no imports, equal weights
+    (``'equal'``). A uniform rate on every code gives ``F = 1 + τ`` whatever
+    the weights.
+
+    Parameters
+    ----------
+    rates
+        :meth:`TariffSchedule.resolve` of the schedule (importers and exporters
+        as ISO3 sets).
+    weights
+        ``importer, exporter, hs6, value_usd`` (USD; :func:`schedule_weights`).
+    countries
+        The countries of the GE data; rows and rates of other countries are
+        ignored.
+    sigma
+        Elasticity of substitution (> 1).
+    codes
+        HS6 codes averaged over; default: the codes of ``weights``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`PAIR_SHIFT_COLUMNS`: ``weighting``, ``weight_usd`` (the pair's
+        trade over ``codes``), ``factor_before``, ``factor_after`` (``1 + τ``
+        averaged) and ``shift`` (log points of ``T_ij``), sorted by importer then
+        exporter.
+    """
+    if not sigma > 1.0:
+        raise ValidationError(f"sigma must be greater than 1, got {sigma}")
+    missing = {"importer", "exporter", "hs6", "value_usd"} - set(weights.columns)
+    if missing:
+        raise ValidationError(f"schedule weights lack column(s) {', '.join(sorted(missing))}")
+    names = pd.Index(sorted({str(c) for c in countries}))
+    code_index = pd.Index(sorted({str(c) for c in (weights["hs6"] if codes is None else codes)}))
+    n, k = len(names), len(code_index)
+    if k == 0:
+        raise ValidationError("no HS6 code to average the schedule's rates over")
+    before = np.zeros((n, n, k))  # [importer, exporter, code]
+    after = np.zeros((n, n, k))
+    for rate in rates:
+        imp = np.flatnonzero(names.isin(list(rate.importers)))
+        if rate.exporters is None:
+            exp = np.arange(n)
+        else:
+            inside = names.isin(list(rate.exporters))
+            exp = np.flatnonzero(~inside if rate.complement else inside)
+        cols = np.arange(k) if rate.hs6 is None else np.flatnonzero(code_index == rate.hs6)
+        if not (len(imp) and len(exp) and len(cols)):
+            continue
+        block = np.ix_(imp, exp, cols)
+        before[block] = rate.rate_before
+        after[block] = rate.rate_after
+    value = weights["value_usd"].to_numpy(dtype=np.float64)
+    i_pos = names.get_indexer(pd.Index(weights["importer"].astype(str)))
+    j_pos = names.get_indexer(pd.Index(weights["exporter"].astype(str)))
+    k_pos = code_index.get_indexer(pd.Index(weights["hs6"].astype(str)))
+    use = (i_pos >= 0) & (k_pos >= 0) & (value > 0)
+    basket = np.zeros((n, k))  # the importer's imports from every origin
+    np.add.at(basket, (i_pos[use], k_pos[use]), value[use])
+    pair = use & (j_pos >= 0)
+    w = np.zeros((n, n, k))
+    np.add.at(w, (i_pos[pair], j_pos[pair], k_pos[pair]), value[pair])
+    pair_total = w.sum(axis=2)
+    by_pair = pair_total > 0
+    by_importer = ~by_pair & (basket.sum(axis=1) > 0)[:, None]
+    w = np.where(by_pair[..., None], w, np.where(by_importer[..., None], basket[:, None, :], 1.0))
+    f0 = (w * (1.0 + before)).sum(axis=2) / w.sum(axis=2)
+    f1 = (w * (1.0 + after)).sum(axis=2) / w.sum(axis=2)
+    off = ~np.eye(n, dtype=bool)
+    weighting = np.where(by_pair, "pair", np.where(by_importer, "importer", "equal"))
+    imp_names = np.repeat(names.to_numpy(), n).reshape(n, n)
+    exp_names = np.tile(names.to_numpy(), n).reshape(n, n)
+    return pd.DataFrame(
+        {
+            "importer": imp_names[off],
+            "exporter": exp_names[off],
+            "weighting": weighting[off],
+            "weight_usd": pair_total[off],
+            "factor_before": f0[off],
+            "factor_after": f1[off],
+            "shift": -sigma * np.log(f1[off] / f0[off]),
+        },
+        columns=PAIR_SHIFT_COLUMNS,
+    )
+
+
+def apply_pair_shifts(data: pd.DataFrame, shifts: pd.DataFrame) -> pd.DataFrame:
+    """Add pair shifts (log points of ``T_ij``; :func:`schedule_pair_shifts`) to ``shift``.
+
+    Pairs of ``data`` without a row in ``shifts`` are left as they are.
+    """
+    out = data.copy()
+    if "shift" not in out.columns:
+        out["shift"] = 0.0
+    keys = pd.MultiIndex.from_frame(shifts[["importer", "exporter"]].astype(str))
+    pos = keys.get_indexer(
+        pd.MultiIndex.from_arrays([out["importer"].astype(str), out["exporter"].astype(str)])
+    )
+    add = np.where(pos >= 0, shifts["shift"].to_numpy(dtype=np.float64)[np.maximum(pos, 0)], 0.0)
+    out["shift"] = out["shift"].to_numpy(dtype=np.float64) + add
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class ScheduleRun:
+    """A tariff schedule as a zone run applied it (:func:`schedule_pair_shifts`).
+
+    ``pairs`` holds every importer × exporter pair of the GE data
+    (:data:`PAIR_SHIFT_COLUMNS`); ``weights_year`` is the BACI year of the
+    weights (``None`` when they carried no year); ``codes_outside`` the
+    schedule's HS6 codes that are not among the codes averaged over (they move
+    no pair).
+    """
+
+    schedule: TariffSchedule
+    as_of: dt.date | None
+    weights_year: int | None
+    pairs: pd.DataFrame
+    codes_outside: tuple[str, ...]
+
+    @property
+    def moved(self) -> pd.DataFrame:
+        """The pairs whose cost changed (``shift ≠ 0``)."""
+        return self.pairs[self.pairs["shift"] != 0].reset_index(drop=True)
+
+    def payload(self) -> dict[str, Any]:
+        """The ``schedule`` entry of :func:`ge_payload`."""
+        moved = self.moved
+        return {
+            "id": self.schedule.id,
+            "name": self.schedule.name,
+            "illustrative": self.schedule.illustrative,
+            "as_of": None if self.as_of is None else self.as_of.isoformat(),
+            "weights_year": self.weights_year,
+            "aggregation": SCHEDULE_AGGREGATION,
+            "pairs": len(self.pairs),
+            "pairs_moved": len(moved),
+            "weighting_of_moved": {
+                w: int((moved["weighting"] == w).sum()) for w in ("pair", "importer", "equal")
+            },
+            "codes_outside": list(self.codes_outside),
+            "moved": frame_records(moved),
+        }
+
+
 # --- simulation ----------------------------------------------------------------------------
 
 
@@ -844,7 +1094,8 @@ class ZoneRun:
 
     ``coefficients`` has one row per variable: ``variable, coefficient,
     std_error, origin`` (``estimated`` by PPML, ``file`` or ``assumed``).
-    ``absent`` lists zone countries that are not in the data.
+    ``absent`` lists zone countries that are not in the data; ``schedule`` the
+    tariff schedule applied, if any.
     """
 
     result: GEResult
@@ -854,6 +1105,7 @@ class ZoneRun:
     experiment: str
     absent: tuple[str, ...]
     uncertainty: GEUncertainty | None
+    schedule: ScheduleRun | None = None
 
     def country_table(self) -> pd.DataFrame:
         """Return the changes by country (% of the baseline), with the draws' percentiles.
@@ -890,6 +1142,10 @@ def run_zone(
     leave: str | None = None,
     tariff: float | None = None,
     tariff_on: Iterable[str] | None = None,
+    schedule: TariffSchedule | None = None,
+    as_of: dt.date | None = None,
+    weights: pd.DataFrame | None = None,
+    rivals: Iterable[str] | None = None,
     formulation: Formulation = "gegravity",
     draws: int = 0,
     seed: int = 0,
@@ -921,12 +1177,32 @@ def run_zone(
     tariff, tariff_on
         An ad-valorem tariff (0.25 = 25%) put by every zone country on imports
         from ``tariff_on`` (default: every non-member), from 0.
+    schedule, as_of
+        A tariff schedule (:class:`~friendshore.policy.schedule.TariffSchedule`,
+        as ``tariff smart`` reads it) in place of ``tariff``: its rows in force on
+        ``as_of`` (default: all) become pair cost shifts by
+        :func:`schedule_pair_shifts`; ``zone`` in it stands for the experiment's
+        zone (after ``join`` or ``leave``).
+    weights
+        BACI trade per importer × exporter × HS6 code (USD), the schedule's
+        weights (:func:`schedule_weights`); required with ``schedule``.
+    rivals
+        The zone's rivals, for the schedule's ``rival`` and ``rest_of_world``;
+        default the zone default (CHN).
     draws, seed, backend, client
         Coefficient draws from the covariance (:func:`simulate_draws`); needs
         estimated coefficients or a file with standard errors.
     """
     from friendshore.policy.gravity import estimate_ppml  # noqa: PLC0415 (pyfixest is heavy)
 
+    if schedule is not None and (tariff is not None or tariff_on is not None):
+        raise ValidationError("give either a tariff schedule or tariff/tariff_on, not both")
+    if schedule is None and as_of is not None:
+        raise ValidationError("as_of selects a schedule's rows: give a schedule with it")
+    if schedule is not None and weights is None:
+        raise ValidationError(
+            "a schedule needs weights: BACI trade per pair and HS6 code (schedule_weights)"
+        )
     if year is None:
         year = int(data["year"].max())
     frame = data[data["year"] == year].copy()
@@ -1012,6 +1288,21 @@ def run_zone(
             sigma=sigma,
         )
         experiment += f"; tariff {100 * tariff:g}% on imports from {len(targets)} countries"
+    applied: ScheduleRun | None = None
+    if schedule is not None and weights is not None:
+        applied = _schedule_run(
+            schedule,
+            exp_groups,
+            rivals,
+            weights,
+            sorted(in_data),
+            sigma=sigma,
+            as_of=as_of,
+        )
+        exp_frame = apply_pair_shifts(exp_frame, applied.pairs)
+        experiment += (
+            f"; schedule {schedule.id}: tariff factor changed on {len(applied.moved)} pairs"
+        )
     base = build_baseline(base_frame, coef, sigma=sigma, year=year, reference=reference)
     result = simulate(base, exp_frame, members=exp_countries, formulation=formulation)
     uncertainty = None
@@ -1038,6 +1329,43 @@ def run_zone(
         experiment=experiment,
         absent=absent,
         uncertainty=uncertainty,
+        schedule=applied,
+    )
+
+
+def _schedule_run(
+    schedule: TariffSchedule,
+    groups: Mapping[str, set[str]],
+    rivals: Iterable[str] | None,
+    weights: pd.DataFrame,
+    countries: Sequence[str],
+    *,
+    sigma: float,
+    as_of: dt.date | None,
+) -> ScheduleRun:
+    """Resolve ``schedule`` on the experiment's zone and aggregate it to pairs."""
+    members = {m: frozenset(ISO3(c) for c in cs) for m, cs in groups.items()}
+    zone = (
+        Zone(name="experiment", members=members)
+        if rivals is None
+        else Zone(name="experiment", members=members, rivals=frozenset(ISO3(c) for c in rivals))
+    )
+    weights_year: int | None = None
+    if "year" in weights.columns and len(weights):
+        years = sorted({int(y) for y in weights["year"].unique()})
+        if len(years) > 1:
+            raise ValidationError(f"schedule weights span several years: {years}")
+        weights_year = years[0]
+    rates = schedule.resolve(zone, as_of=as_of)
+    codes = sorted({str(c) for c in weights["hs6"]})
+    pairs = schedule_pair_shifts(rates, weights, countries, sigma=sigma, codes=codes)
+    outside = sorted({r.hs6 for r in rates if r.hs6 is not None} - set(codes))
+    return ScheduleRun(
+        schedule=schedule,
+        as_of=as_of,
+        weights_year=weights_year,
+        pairs=pairs,
+        codes_outside=tuple(outside),
     )
 
 
@@ -1047,9 +1375,10 @@ def ge_payload(run: ZoneRun, *, source: str, dropped: pd.DataFrame | None) -> di
     Keys: ``data`` (``source``), ``year``, ``sigma``, ``reference_importer``,
     ``formulation``, ``experiment``, ``variable``, ``preference``, ``members``,
     ``absent_zone_countries``, the records ``coefficients``, ``draws``, the
-    records ``countries`` (:meth:`ZoneRun.country_table`) and ``dropped``: rows
+    records ``countries`` (:meth:`ZoneRun.country_table`), ``dropped``: rows
     left out of the data, counted by ``step`` and ``reason`` (empty without
-    ``dropped``).
+    ``dropped``), and ``schedule`` (:meth:`ScheduleRun.payload`: id, weights
+    year, ``pairs_moved`` and the moved pairs; ``null`` without a schedule).
     """
     base = run.result.baseline
     counts = (
@@ -1072,4 +1401,5 @@ def ge_payload(run: ZoneRun, *, source: str, dropped: pd.DataFrame | None) -> di
         "draws": 0 if run.uncertainty is None else run.uncertainty.draws,
         "countries": frame_records(run.country_table()),
         "dropped": counts,
+        "schedule": None if run.schedule is None else run.schedule.payload(),
     }

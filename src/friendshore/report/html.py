@@ -653,6 +653,14 @@ def page_head(title: str) -> str:
     return f"{head}<script>{get_plotlyjs()}</script>\n"
 
 
+def html_document(title: str, body: str) -> str:
+    """A whole self-contained report page: :func:`page_head` and ``body`` (``<main>…</main>``)."""
+    return (
+        f'<!DOCTYPE html>\n<html lang="en">\n<head>\n{page_head(title)}</head>\n<body>'
+        f"{body}\n</body>\n</html>\n"
+    )
+
+
 def html_table(
     frame: pd.DataFrame,
     columns: Mapping[str, tuple[str, Formatter]],

@@ -31,9 +31,9 @@ from friendshore.report.html import (
     format_number,
     format_share,
     format_text,
+    html_document,
     html_table,
     package_version,
-    page_head,
     write_html,
 )
 
@@ -263,10 +263,7 @@ def render_invest_report(
         f"{attribution_html()}</section>"
         f"<footer>{html.escape(f'plotly.js {get_plotlyjs_version()}')}</footer></main>"
     )
-    return (
-        f'<!DOCTYPE html>\n<html lang="en">\n<head>\n{page_head(title)}</head>\n<body>'
-        f"{body}\n</body>\n</html>\n"
-    )
+    return html_document(title, body)
 
 
 def write_invest_report(

@@ -33,9 +33,9 @@ from friendshore.report.html import (
     format_number,
     format_share,
     format_text,
+    html_document,
     html_table,
     package_version,
-    page_head,
     write_html,
 )
 from friendshore.scenarios.run import ScenarioResult
@@ -382,10 +382,7 @@ def render_scenario_report(result: ScenarioResult, *, generated: datetime | None
         )
     }</footer>
 </main>"""
-    return (
-        f'<!DOCTYPE html>\n<html lang="en">\n<head>\n{page_head(title)}</head>\n<body>'
-        f"{body}\n</body>\n</html>\n"
-    )
+    return html_document(title, body)
 
 
 def write_scenario_report(result: ScenarioResult, out_dir: Path) -> Path:

@@ -29,9 +29,9 @@ from friendshore.report.html import (
     figure_layout,
     format_number,
     format_text,
+    html_document,
     html_table,
     package_version,
-    page_head,
     write_html,
 )
 
@@ -206,10 +206,7 @@ def render_smart_report(result: SmartResult) -> str:
 {attribution_html()}
 </section>
 </main>"""
-    return (
-        f'<!DOCTYPE html>\n<html lang="en">\n<head>\n{page_head(title)}</head>\n<body>'
-        f"{body}\n</body>\n</html>\n"
-    )
+    return html_document(title, body)
 
 
 def write_smart_report(result: SmartResult, out_dir: Path) -> Path:

@@ -58,6 +58,15 @@ PAGES: Final[tuple[Page, ...]] = (
         "gegravity sample data (MIT); U.S. Geological Survey (public domain).",
     ),
     Page(
+        "/floors",
+        "floors.html",
+        "Price floors",
+        sources="Data: U.S. Geological Survey Mineral Commodity Summaries prices (public domain); "
+        "World Bank Commodity Price Data (Pink Sheet, CC BY 4.0);\n  CEPII BACI unit values "
+        "(Etalab 2.0); reference prices as cited in each rule file (illustrative files marked); "
+        "elasticities as documented in floors/README.md.",
+    ),
+    Page(
         "/invest",
         "invest.html",
         "Investment",

@@ -1,5 +1,5 @@
-// Mineral: production and reserves by country and stage, trend, trade flows into
-// members (Sankey), and the source of every figure.
+// Mineral: production and reserves by country and stage, trend, published prices, trade
+// flows into members (Sankey), and the source of every figure.
 import {
   api, chart, el, fail, narrow, num, numbersShown, param, pct, ready, setParam, shorten, sourceLine, status, table,
   tonnes, usd,
@@ -103,6 +103,67 @@ async function renderTrade(mineral, stage, year) {
   });
 }
 
+// Price trend: the store's annual prices of the mineral (GET /prices), one line per series in
+// US$ per tonne of its basis; hover: the value and unit as published, the source and release.
+const NO_PRICE = "No published price for this mineral.";
+
+// The chart's box keeps the layout's height (its min-height alone would let plotly's
+// responsive resize collapse the chart).
+function fixedHeight(container, height) {
+  const plot = container.querySelector(".figure");
+  if (plot) {  // plotly reads the computed height: the content box's, padding outside it
+    plot.style.boxSizing = "content-box";
+    plot.style.height = `${height}px`;
+  }
+}
+
+async function renderPrices(mineral, name) {
+  const box = document.getElementById("prices");
+  const rows = await api(`/prices?mineral=${encodeURIComponent(mineral)}`);
+  if (!rows.length) {
+    box.replaceChildren(el("p", { class: "note", id: "no-price", text: NO_PRICE }));
+    return;
+  }
+  const mass = rows.filter((r) => typeof r.usd_per_t === "number");
+  const other = [...new Set(rows.filter((r) => typeof r.usd_per_t !== "number").map((r) => `${r.series} (${r.unit})`))];
+  const otherNote = other.length ? ` Not a price per mass, so not drawn: ${other.join(", ")}.` : "";
+  if (!mass.length) {
+    box.replaceChildren(el("p", { class: "note", id: "no-price",
+      text: `${NO_PRICE} (in US$ per tonne).${otherNote}` }));
+    return;
+  }
+  const series = [...new Set(mass.map((r) => r.series))].sort();
+  const label = (r) => `${r.product || r.series}${r.market ? `, ${r.market}` : ""} (${r.source})`;
+  const height = 380;
+  const drawn = chart(box, {
+    id: "price-trend-chart",
+    title: narrow() ? `${name}: prices (US$/t)` : `${name}: published prices, US$ per tonne of their basis`,
+    traces: series.map((id, i) => {
+      const part = mass.filter((r) => r.series === id).sort((a, b) => a.year - b.year);
+      const first = part[0];
+      return {
+        type: "scatter", mode: "lines+markers", name: shorten(label(first), narrow() ? 28 : 60),
+        x: part.map((r) => r.year), y: part.map((r) => r.usd_per_t),
+        line: { color: SERIES[i % SERIES.length] },
+        customdata: part.map((r) => [r.value, r.unit, r.source, r.release || "", r.basis || "", r.months ?? "", r.series]),
+        hovertemplate: "%{customdata[6]}, %{x}: US$%{y:,.0f}/t %{customdata[4]}<br>as published: %{customdata[0]:,.4~f} " +
+          "%{customdata[1]}<br>%{customdata[2]} %{customdata[3]}<extra></extra>",
+      };
+    }),
+    layout: { height, legend: { orientation: "h", x: 0, y: -0.22, yanchor: "top" }, margin: { l: 80, r: 20, t: 48, b: 100 },
+      xaxis: { dtick: narrow() ? 5 : 2, title: { text: "year" } },
+      yaxis: { title: { text: "US$ per tonne" }, separatethousands: true, rangemode: "tozero" } },
+    caption: `Annual prices as published (monthly series averaged over the months present), converted to US$ per tonne ` +
+      `of the basis each series states (hover). Sources: ${[...new Set(mass.map((r) => `${r.source}${r.release ? ` (${r.release})` : ""}`))].sort().join("; ")}.` +
+      otherNote,
+    csv: { filename: `prices-${mineral}.csv`, rows,
+      columns: ["series", "source", "release", "mineral_id", "stage", "product", "market", "frequency", "year", "months",
+        "value", "unit", "usd_per_t", "basis", "status", "file", "line"] },
+  });
+  fixedHeight(box, height);
+  await drawn;
+}
+
 async function render(mineral) {
   status("Loading…");
   const detail = await api(`/minerals/${encodeURIComponent(mineral)}`);
@@ -175,6 +236,8 @@ async function render(mineral) {
     caption: `Source: ${[...new Set(trendRows.map((r) => r.source))].join(", ")} (years the releases cover).`,
     csv: { filename: `china-share-${mineral}.csv`, rows: trendRows, columns: ["stage", "year", "source", "china_share"] },
   });
+
+  await renderPrices(mineral, detail.name);
 
   await renderTrade(mineral, null, null);
 

@@ -241,3 +241,29 @@ def test_bad_queries_are_4xx_naming_the_field(
     response = client.get(url)
     assert response.status_code == status, response.text
     assert response.json()["field"] == field
+
+
+@pytest.mark.parametrize(
+    "pipeline", ["/etc/passwd.csv", "../../pipelines/example-illustrative.yaml"]
+)
+def test_an_inline_cost_basis_takes_shipped_pipelines_only(
+    client: TestClient, pipeline: str
+) -> None:
+    ref = client.get("/api/v1/floors/mp-ndpr").json()
+    ref["rules"] = [
+        {
+            "mineral": "graphite",
+            "stage": "mining",
+            "product": "Natural graphite",
+            "method": "cost_basis",
+            "pipeline": pipeline,
+            "share": 0.5,
+            "discount_rate": 0.08,
+            "life_years": 20,
+        }
+    ]
+    response = client.post("/api/v1/floors/run", json={"reference": ref, "years": [2023]})
+    assert response.status_code == 422
+    assert response.json()["field"] == "reference.rules.0.pipeline"
+    ref["rules"][0]["pipeline"] = "example-illustrative"
+    assert client.post("/api/v1/floors/run", json={"reference": ref, "years": [2023]}).is_success

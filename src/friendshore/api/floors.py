@@ -27,6 +27,7 @@ from friendshore.api.deps import EngineDep, json_bytes
 from friendshore.api.engine import dumps, store_fingerprint
 from friendshore.api.errors import ErrorBody, FieldError, NotFoundError, at_field
 from friendshore.data.catalog import read_minerals
+from friendshore.data.pipeline_files import shipped_pipeline_paths
 from friendshore.data.queries import annual_prices
 from friendshore.policy.floors import FloorResult, floor_payload, floor_schedule, run_floor
 from friendshore.policy.reference import (
@@ -168,6 +169,17 @@ def _inline(data: dict[str, Any]) -> ReferenceFile:
         field = ".".join(["reference", *(str(p) for p in loc)])
         message = str(error["msg"]).removeprefix("Value error, ")
         raise FieldError(f"{message} (field {field!r})", field=field) from None
+    # the API reads no file a client names: a cost basis takes a shipped pipeline only
+    shipped = shipped_pipeline_paths()
+    for i, rule in enumerate(ref.rules):
+        name = getattr(rule, "pipeline", None)
+        if name is not None and name not in shipped:
+            field = f"reference.rules.{i}.pipeline"
+            raise FieldError(
+                f"unknown pipeline {name!r}: the API takes a shipped pipeline id, one of "
+                f"{', '.join(shipped)} (field {field!r})",
+                field=field,
+            )
     with at_field("reference"):
         ref.check()
     return ref

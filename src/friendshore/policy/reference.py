@@ -179,7 +179,7 @@ class FixedRule(_RuleBase):
     """A fixed reference price (e.g. NdPr oxide 110 USD/kg)."""
 
     method: Literal["fixed"]
-    price: float = Field(gt=0)
+    price: float = Field(gt=0, le=1e12, allow_inf_nan=False)
     unit: Literal["USD/t", "USD/kg", "USD/lb", "USD/troy oz"] = "USD/t"
 
 

@@ -196,3 +196,13 @@ def test_years_outside_the_data_exit_2(store_path: Path) -> None:
         code, _, err = run(store_path, *args)
         assert code == 2, args
         assert "the data cover" in err, args
+
+
+def test_out_pointing_at_a_file_exits_2_before_any_work(store_path: Path, tmp_path: Path) -> None:
+    target = tmp_path / "report.html"
+    target.write_text("kept", encoding="utf-8")
+    code, _, err = run(store_path, "assess", "--out", str(target))
+    assert code == 2
+    assert "exists and is not a folder" in err
+    assert "Traceback" not in err
+    assert target.read_text(encoding="utf-8") == "kept"

@@ -5,11 +5,14 @@ the environment only in :meth:`Settings.from_env` and :func:`app_from_env`).
 The routers are listed in :data:`API_ROUTERS`; adding an area is one import and
 one entry there (and, for a dashboard page, one :class:`friendshore.web.Page`).
 The compliance registry (:mod:`friendshore.api.registry`, under
-``/api/v1/compliance``) is opened at start-up and closed at shutdown.
+``/api/v1/compliance``) is opened at start-up and closed at shutdown. The limits
+(body size, cache bytes, heavy runs at once; :class:`~friendshore.api.limits.ApiLimits`)
+apply to every route; a query parameter a route does not declare is a 422.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -21,11 +24,13 @@ from fastapi import APIRouter, FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from friendshore._core.errors import FriendshoreError
 from friendshore.api import floors, invest, jobs, metrics, registry, scenarios, tariffs, web
 from friendshore.api.deps import JSON, SNAPSHOT_HEADER
 from friendshore.api.engine import Engine
 from friendshore.api.errors import install_error_handlers
-from friendshore.api.jobs import JobManager
+from friendshore.api.jobs import JobLimits, JobManager, install_job_errors
+from friendshore.api.limits import CANONICAL_QUERY, KNOWN_QUERY, ApiLimits, BodyLimit, HeavyGate
 from friendshore.compliance.service import ComplianceService
 from friendshore.data import keystore
 from friendshore.data.registry import REGISTRY_ENV, Registry, default_registry_url
@@ -35,6 +40,8 @@ from friendshore.model.zone import Zone
 #: Prefix of every REST endpoint.
 API_PREFIX: Final = "/api/v1"
 #: The REST routers, mounted under :data:`API_PREFIX` in this order.
+_log = logging.getLogger("friendshore.api")
+
 API_ROUTERS: Final[tuple[APIRouter, ...]] = (
     metrics.router,
     scenarios.router,
@@ -74,6 +81,8 @@ class Settings(pydantic.BaseModel):
     warm: bool = True
     registry: str = pydantic.Field(default_factory=default_registry_url)
     keys: Path = pydantic.Field(default_factory=keystore.default_keys_dir)
+    limits: ApiLimits = pydantic.Field(default_factory=ApiLimits)
+    jobs: JobLimits = pydantic.Field(default_factory=JobLimits)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -81,9 +90,13 @@ class Settings(pydantic.BaseModel):
         ``FRIENDSHORE_WARM`` (``0`` to assess on the first request, not at start-up),
         ``FRIENDSHORE_REGISTRY`` (the registry's database URL; default: a SQLite file in
         the user data directory) and ``FRIENDSHORE_KEYS`` (the members' signing keys;
-        default: ``keys/`` in the user data directory), as ``friendshore comply`` reads them."""
+        default: ``keys/`` in the user data directory), as ``friendshore comply`` reads them;
+        the job queue's limits from ``FRIENDSHORE_JOB_*`` (:meth:`JobLimits.from_env`)."""
         env = os.environ
-        values: dict[str, object] = {}
+        values: dict[str, object] = {
+            "limits": ApiLimits.from_env(),
+            "jobs": JobLimits.from_env(env),
+        }
         if env.get(REGISTRY_ENV):
             values["registry"] = env[REGISTRY_ENV]
         if env.get(keystore.KEYS_ENV):
@@ -122,9 +135,13 @@ class HotCache:
     """ASGI middleware answering repeated metric GETs from memory, before any routing.
 
     A response the app marks with :data:`~friendshore.api.deps.SNAPSHOT_HEADER` (it
-    depends on the store snapshot and the URL only) is kept on the snapshot; the same
-    path and query string is then answered with those bytes while the store is
-    unchanged (the engine's fingerprint check), without routing or dependencies.
+    depends on the store snapshot and the URL only) to a canonical query (declared
+    parameters, sorted, each once, no default restated:
+    :func:`~friendshore.api.limits.known_query`) is kept in the snapshot's byte-bounded
+    cache; the same path and query string is then answered with those bytes while the
+    store is unchanged (the engine's fingerprint check), without routing or
+    dependencies. Any other query is routed (and answered from the endpoint's own
+    cache): junk or reordered parameters add nothing.
     """
 
     def __init__(self, app: ASGIApp, engine: Engine) -> None:
@@ -137,7 +154,7 @@ class HotCache:
             return
         snap = self.engine.current()
         key = (str(scope["path"]), bytes(scope.get("query_string", b"")))
-        body = snap.responses.get(key) if snap is not None else None
+        body = snap.cache.get(key) if snap is not None else None
         if body is not None:
             headers = [*_HOT_HEADERS, (b"content-length", str(len(body)).encode())]
             await send({"type": "http.response.start", "status": 200, "headers": headers})
@@ -150,12 +167,16 @@ class HotCache:
             nonlocal marked
             if message["type"] == "http.response.start":
                 headers = message.get("headers", [])
-                marked = message["status"] == 200 and any(k == _SNAPSHOT_KEY for k, _ in headers)
+                marked = (
+                    message["status"] == 200
+                    and scope.get(CANONICAL_QUERY) is True
+                    and any(k == _SNAPSHOT_KEY for k, _ in headers)
+                )
                 message["headers"] = [(k, v) for k, v in headers if k != _SNAPSHOT_KEY]
             elif marked and message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
                 if not message.get("more_body", False) and snap is not None:
-                    snap.responses[key] = b"".join(chunks)
+                    snap.cache.put(key, b"".join(chunks))
             await send(message)
 
         await self.app(scope, receive, keep)
@@ -169,7 +190,9 @@ def create_app(
     warm: bool = False,
     registry_url: str | None = None,
     keys_dir: Path | None = None,
+    job_limits: JobLimits | None = None,
     routers: Sequence[APIRouter] = API_ROUTERS,
+    limits: ApiLimits | None = None,
 ) -> FastAPI:
     """Build the API and dashboard app for the store at ``store_path``.
 
@@ -190,24 +213,42 @@ def create_app(
     keys_dir
         The members' signing keys (default: ``$FRIENDSHORE_KEYS`` or the user data
         directory's ``keys/``).
+    job_limits
+        The job queue's bound, quotas, retention and shutdown time (default: :class:`JobLimits`).
     routers
         The REST routers mounted under ``/api/v1``.
+    limits
+        Body size, cache bytes and heavy runs at once (default: :class:`ApiLimits`'s).
     """
-    engine = Engine(store_path, zone if zone is not None else Zone.load(None))
-    manager = JobManager(job_workers)
+    limits = limits if limits is not None else ApiLimits()
+    engine = Engine(
+        store_path, zone if zone is not None else Zone.load(None), cache_bytes=limits.cache_bytes
+    )
+    manager = JobManager(job_workers, limits=job_limits or JobLimits())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if registry_url is not None:
-            opened = await run_in_threadpool(Registry.open, registry_url)
-            app.state.compliance_service = ComplianceService(opened, keys_dir=keys_dir)
+            # kept for a later open on first use if the database is down now (then 503s)
+            app.state.registry_url = registry_url
+            app.state.registry_keys_dir = keys_dir
+            try:
+                opened = await run_in_threadpool(Registry.open, registry_url)
+            except FriendshoreError as exc:
+                _log.warning(
+                    "compliance registry unavailable at start-up (%s): its endpoints answer "
+                    "503 until it can be opened",
+                    exc,
+                )
+            else:
+                app.state.compliance_service = ComplianceService(opened, keys_dir=keys_dir)
         try:
             await run_in_threadpool(web.warm_assets)
             if warm:
                 await run_in_threadpool(engine.snapshot)
             yield
         finally:
-            manager.shutdown()
+            await run_in_threadpool(manager.shutdown)  # at most the limits' shutdown_s
             service: ComplianceService | None = getattr(app.state, "compliance_service", None)
             if service is not None:  # opened here, or on first use
                 service.registry.close()
@@ -224,12 +265,22 @@ def create_app(
     )
     app.state.engine = engine
     app.state.jobs = manager
+    app.state.limits = limits
+    app.state.heavy_gate = HeavyGate(limits.heavy_concurrency, limits.heavy_wait_s)
     install_error_handlers(app)
-    api = APIRouter(prefix=API_PREFIX)
+    install_job_errors(app)
+    api = APIRouter(prefix=API_PREFIX, dependencies=[KNOWN_QUERY])
+
+    @api.get("/health", summary="The server is up (reads no store).", tags=["health"])
+    async def health() -> dict[str, str]:
+        """``{"status": "ok"}`` while the server answers requests."""
+        return {"status": "ok"}
+
     for router in routers:
         api.include_router(router)
     app.include_router(api)
     app.include_router(web.pages_router)
+    app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)
     app.add_middleware(HotCache, engine=engine)
     app.add_middleware(SecurityHeaders)
     return app
@@ -245,4 +296,6 @@ def app_from_env() -> FastAPI:
         warm=settings.warm,
         registry_url=settings.registry,
         keys_dir=settings.keys,
+        limits=settings.limits,
+        job_limits=settings.jobs,
     )

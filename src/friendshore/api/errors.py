@@ -6,7 +6,8 @@
 - an unknown id in a path (mineral, member, scenario, job) → 404 (:class:`NotFoundError`);
 - a request that fails pydantic validation → 422, ``field`` the dotted location
   (``shocks.0.share``) of the first error, ``errors`` all of them;
-- a missing or locked store → 503.
+- a missing or locked store → 503;
+- no slot free for a heavy run (:class:`BusyError`) → 429 with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -59,6 +60,15 @@ class FieldError(InputError):
         super().__init__(message)
 
 
+class BusyError(FriendshoreError):
+    """The server is busy with as many heavy runs as it allows (HTTP 429, ``Retry-After``)."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        self.message = message
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
 @contextmanager
 def at_field(name: str) -> Iterator[None]:
     """Name ``name`` as the field at fault of an :class:`InputError` raised inside."""
@@ -89,7 +99,10 @@ def _message(error: dict[str, Any]) -> str:
 
 
 def _json(status: int, body: ErrorBody) -> JSONResponse:
-    return JSONResponse(body.model_dump(exclude_none=True), status_code=status)
+    # every error body has ``detail`` and ``field`` (null where no field is at fault)
+    payload = body.model_dump(exclude_none=True)
+    payload.setdefault("field", None)
+    return JSONResponse(payload, status_code=status)
 
 
 def validation_response(errors: Sequence[Any]) -> JSONResponse:
@@ -127,13 +140,21 @@ def install_error_handlers(app: FastAPI) -> None:
     async def infeasible(_: Request, exc: Exception) -> JSONResponse:
         return _json(422, ErrorBody(detail=str(exc)))
 
+    async def busy(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, BusyError)
+        return JSONResponse(
+            {"detail": exc.message, "field": None},
+            status_code=429,
+            headers={"Retry-After": str(exc.retry_after)},
+        )
+
     async def store_error(_: Request, exc: Exception) -> JSONResponse:
         return _json(503, ErrorBody(detail=str(exc)))
 
     async def http_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         return JSONResponse(
-            {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+            {"detail": exc.detail, "field": None}, status_code=exc.status_code, headers=exc.headers
         )
 
     app.add_exception_handler(RequestValidationError, request_invalid)
@@ -142,4 +163,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(InputError, bad_input)
     app.add_exception_handler(InfeasibleError, infeasible)
     app.add_exception_handler(StoreError, store_error)
+    app.add_exception_handler(BusyError, busy)
     app.add_exception_handler(StarletteHTTPException, http_error)

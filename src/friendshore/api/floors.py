@@ -26,6 +26,7 @@ from friendshore._core.records import frame_records
 from friendshore.api.deps import EngineDep, json_bytes
 from friendshore.api.engine import dumps, store_fingerprint
 from friendshore.api.errors import ErrorBody, FieldError, NotFoundError, at_field
+from friendshore.api.limits import HEAVY
 from friendshore.data.catalog import read_minerals
 from friendshore.data.pipeline_files import shipped_pipeline_paths
 from friendshore.data.queries import annual_prices
@@ -43,7 +44,7 @@ from friendshore.report.floor import floor_summary
 
 router = APIRouter(tags=["floors"])
 
-#: Floor runs cached (by store and request).
+#: Price tables cached (by store and query).
 RUN_CACHE: Final = 64
 #: Most years one run may span.
 MAX_SPAN: Final = 30
@@ -314,6 +315,7 @@ def floor_response(result: FloorResult, *, max_levies: int) -> dict[str, Any]:
 @router.post(
     "/floors/run",
     responses=_ERRORS,
+    dependencies=[HEAVY],
     summary="Replay a reference-price file: levies, revenue, consumer cost, supply, CfD.",
 )
 async def post_floor_run(body: FloorRunRequest, engine: EngineDep) -> Response:
@@ -336,11 +338,21 @@ async def post_floor_run(body: FloorRunRequest, engine: EngineDep) -> Response:
             _shipped, body.reference_id, field="reference_id", not_found=False
         )
     ref = _select(ref, body)
-    cache: dict[str, bytes] = engine.extras.setdefault("floor-runs", {})
-    key = f"{store_fingerprint(engine.store_path)}|{ref.model_dump_json()}|" + body.model_dump_json(
-        exclude={"reference", "reference_id", "mineral_id", "stage", "product", "reference_price"}
+    key = (
+        "floor-run",
+        f"{store_fingerprint(engine.store_path)}|{ref.model_dump_json()}|"
+        + body.model_dump_json(
+            exclude={
+                "reference",
+                "reference_id",
+                "mineral_id",
+                "stage",
+                "product",
+                "reference_price",
+            }
+        ),
     )
-    hit = cache.get(key)
+    hit = engine.runs.get(key)
     if hit is None:
 
         def build() -> bytes:
@@ -357,9 +369,7 @@ async def post_floor_run(body: FloorRunRequest, engine: EngineDep) -> Response:
             return dumps(floor_response(result, max_levies=body.max_levies))
 
         hit = await run_in_threadpool(build)
-        if len(cache) >= RUN_CACHE:
-            cache.clear()
-        cache[key] = hit
+        engine.runs.put(key, hit)
     return json_bytes(hit)
 
 

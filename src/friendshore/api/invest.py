@@ -22,7 +22,8 @@ from friendshore._core.records import frame_records
 from friendshore.api.deps import EngineDep, json_bytes
 from friendshore.api.engine import Engine, dumps
 from friendshore.api.errors import ErrorBody, FieldError, NotFoundError, at_field
-from friendshore.api.jobs import JobInfo, Jobs
+from friendshore.api.jobs import JobInfo, Jobs, Owner
+from friendshore.api.limits import MAX_PROJECTS
 from friendshore.invest.pipeline import Pipeline, Project, load_pipeline, pipeline_ids
 from friendshore.invest.results import (
     DEFAULT_YEAR,
@@ -71,17 +72,21 @@ class PortfolioRequest(pydantic.BaseModel):
         "example-illustrative", description="a shipped pipeline id; or give `projects`"
     )
     projects: list[Project] | None = pydantic.Field(
-        None, description="the projects themselves (overrides `pipeline`)"
+        None,
+        max_length=MAX_PROJECTS,
+        description=f"the projects themselves (overrides `pipeline`; at most {MAX_PROJECTS})",
     )
     year: Annotated[int, pydantic.Field(ge=2000, le=2100)] = DEFAULT_YEAR
     objective: Literal["dependence", "shortfall"] = "dependence"
     scenarios: list[str] = pydantic.Field(
-        default_factory=list, description="shipped scenario ids (objective shortfall)"
+        default_factory=list,
+        max_length=100,
+        description="shipped scenario ids (objective shortfall)",
     )
     budget_per_year_usd: Money | None = None
     min_member_share: Annotated[float, pydantic.Field(ge=0, le=1)] = 0.0
-    require_standards: list[str] = pydantic.Field(default_factory=list)
-    require_projects: list[str] = pydantic.Field(default_factory=list)
+    require_standards: list[str] = pydantic.Field(default_factory=list, max_length=100)
+    require_projects: list[str] = pydantic.Field(default_factory=list, max_length=MAX_PROJECTS)
 
 
 class OptimizeRequest(PortfolioRequest):
@@ -208,14 +213,6 @@ def _problem_inputs(body: PortfolioRequest) -> dict[str, Any]:
     }
 
 
-def _accepted(job_id: str, info: JobInfo) -> JSONResponse:
-    return JSONResponse(
-        info.model_dump(mode="json"),
-        status_code=202,
-        headers={"Location": f"/api/v1/jobs/{job_id}"},
-    )
-
-
 @router.post(
     "/optimize",
     status_code=202,
@@ -223,7 +220,9 @@ def _accepted(job_id: str, info: JobInfo) -> JSONResponse:
     responses=_ERRORS,
     summary="Start a portfolio optimisation as a job; poll /jobs/{id} for its result.",
 )
-def post_optimize(body: OptimizeRequest, engine: EngineDep, jobs: Jobs) -> JSONResponse:
+def post_optimize(
+    body: OptimizeRequest, engine: EngineDep, jobs: Jobs, owner: Owner
+) -> JSONResponse:
     """Choose the projects that cut the zone's dependence most within the budget (USD).
 
     As ``friendshore invest optimize PIPELINE [--budget] [--year] [--objective]
@@ -253,8 +252,7 @@ def post_optimize(body: OptimizeRequest, engine: EngineDep, jobs: Jobs) -> JSONR
         advance(1)
         return portfolio_payload(result)
 
-    job = jobs.submit("invest-optimize", 2, work)
-    return _accepted(job.id, job.info())
+    return jobs.accept("invest-optimize", 2, work, owner=owner)
 
 
 @router.post(
@@ -264,7 +262,9 @@ def post_optimize(body: OptimizeRequest, engine: EngineDep, jobs: Jobs) -> JSONR
     responses=_ERRORS,
     summary="Start an efficient frontier (budget sweep) as a job; poll /jobs/{id}.",
 )
-def post_frontier(body: FrontierRequest, engine: EngineDep, jobs: Jobs) -> JSONResponse:
+def post_frontier(
+    body: FrontierRequest, engine: EngineDep, jobs: Jobs, owner: Owner
+) -> JSONResponse:
     """The best objective at each total budget (USD): one row per budget.
 
     As ``friendshore invest frontier PIPELINE [--budgets|--steps] --format json``
@@ -309,5 +309,4 @@ def post_frontier(body: FrontierRequest, engine: EngineDep, jobs: Jobs) -> JSONR
             "rows": frame_records(frontier),
         }
 
-    job = jobs.submit("invest-frontier", total, work)
-    return _accepted(job.id, job.info())
+    return jobs.accept("invest-frontier", total, work, owner=owner)

@@ -18,6 +18,7 @@ from friendshore._core.types import Stage
 from friendshore.api.deps import SnapshotDep, json_bytes
 from friendshore.api.engine import Snapshot
 from friendshore.api.errors import ErrorBody, FieldError, NotFoundError, at_field
+from friendshore.api.limits import HEAVY
 from friendshore.api.schemas import (
     AssessmentOut,
     MemberProfile,
@@ -302,7 +303,7 @@ def member_payload(snap: Snapshot, member: str) -> dict[str, Any]:
 
 async def _serve(snap: Snapshot, key: tuple[Any, ...], build: Any) -> Response:
     """Cached bytes of ``build()``; a miss is computed in a worker thread."""
-    hit = snap._cache.get(key)
+    hit = snap.cache.get(key)
     if hit is None:
         hit = await run_in_threadpool(snap.cached, key, build)
     return json_bytes(hit, snapshot=True)
@@ -457,6 +458,7 @@ async def get_supply_risk(mineral: str, snap: SnapshotDep, year: Year = None) ->
     response_model=TableOut,
     responses=_ERRORS,
     summary="What changes for each metric if a candidate joins the zone.",
+    dependencies=[HEAVY],
 )
 async def get_membership(candidate: str, snap: SnapshotDep, year: Year = None) -> Response:
     """The rows of ``friendshore metrics membership`` (two assessments: a few seconds once)."""

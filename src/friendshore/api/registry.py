@@ -45,8 +45,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from friendshore._core.errors import DataError, FriendshoreError, InputError
+from friendshore._core.errors import DataError, FriendshoreError, InputError, StoreError
 from friendshore.api.errors import install_error_handlers, validation_response
+from friendshore.compliance.canonical import MAX_DEPTH, json_text_too_deep
 from friendshore.compliance.declaration import Declaration
 from friendshore.compliance.evaluate import Evaluation
 from friendshore.compliance.rules import list_rule_packs, rule_pack_ids
@@ -138,6 +139,33 @@ def _invalid(errors: Sequence[Any]) -> JSONResponse:
     return JSONResponse(body, status_code=422)
 
 
+def _unavailable() -> ApiError:
+    """503 for a registry database that cannot be reached (its reason is not published)."""
+    return ApiError(503, "the registry is unavailable: try again later")
+
+
+#: Bodies larger than this are checked for depth in a worker thread (about 5 ms per MiB).
+_DEPTH_INLINE_BYTES = 64 * 1024
+
+
+async def _check_body_depth(request: Request) -> None:
+    """Refuse (422) a JSON body nested deeper than ``MAX_DEPTH`` before anything parses it.
+
+    The JSON parser and the canonicaliser recurse per level: a body nested 1,000 deep
+    would exhaust Python's recursion (a 500). The body read here is kept by the request
+    for the route.
+    """
+    if request.method not in ("POST", "PUT", "PATCH"):
+        return
+    body = await request.body()
+    if len(body) > _DEPTH_INLINE_BYTES:
+        too_deep = await run_in_threadpool(json_text_too_deep, body)
+    else:
+        too_deep = json_text_too_deep(body)
+    if too_deep:
+        raise ApiError(422, f"the body is nested deeper than {MAX_DEPTH} levels")
+
+
 class _ComplianceRoute(APIRoute):
     """A route that answers every refusal as JSON in the app's error format.
 
@@ -151,9 +179,12 @@ class _ComplianceRoute(APIRoute):
 
         async def route(request: Request) -> Response:
             try:
+                await _check_body_depth(request)
                 return await handler(request)
             except ApiError as exc:
                 return exc.response()
+            except StoreError:  # the registry went away under a call not mapped below
+                return _unavailable().response()
             except RequestValidationError as exc:
                 return _invalid(list(exc.errors()))
             except StarletteHTTPException as exc:  # FastAPI's own: a body it cannot read
@@ -211,7 +242,8 @@ class EvaluateRequest(_Body):
 
 
 class IssueRequest(EvaluateRequest):
-    """Issue a certificate for a declaration that passes the packs."""
+    """Issue a certificate for a declaration that passes the zone's mandatory packs and
+    ``packs`` (evaluated in addition: the mandatory ones cannot be left out)."""
 
     evaluation_date: date | None = pydantic.Field(None, description="Default: today (UTC).")
     valid_days: int = pydantic.Field(365, ge=1, le=3660)
@@ -337,8 +369,17 @@ def _service(request: Request) -> ComplianceService:
         with _lazy_lock:
             found = getattr(state, "compliance_service", None)
             if found is None:
-                url = os.environ.get(REGISTRY_ENV) or default_registry_url()
-                found = ComplianceService(Registry.open(url), keys_dir=keystore.default_keys_dir())
+                url = (
+                    getattr(state, "registry_url", None)  # the app's, if it could not open it
+                    or os.environ.get(REGISTRY_ENV)
+                    or default_registry_url()
+                )
+                try:
+                    registry = Registry.open(url)
+                except FriendshoreError:  # unreachable, or a URL the server cannot use
+                    raise _unavailable() from None
+                keys_dir = getattr(state, "registry_keys_dir", None) or keystore.default_keys_dir()
+                found = ComplianceService(registry, keys_dir=keys_dir)
                 state.compliance_service = found
     service: ComplianceService = found
     return service
@@ -359,7 +400,7 @@ async def _caller(
         return PUBLIC
     if len(credentials.credentials) > 200:
         _unauthorized("unknown API key")
-    principal = await run_in_threadpool(service.authenticate, credentials.credentials)
+    principal = await _call(service.authenticate, credentials.credentials)
     if principal is None:
         _unauthorized("unknown API key")
     return principal
@@ -393,6 +434,8 @@ def _refusal(exc: FriendshoreError, *, at: Mapping[str, str] | None = None) -> A
         return ApiError(422, message, field=field, extra={"evaluation": evaluation})
     if isinstance(exc, InputError):
         return ApiError(422, message, field=field)
+    if isinstance(exc, StoreError):
+        return _unavailable()
     return ApiError(503, message)
 
 
@@ -646,7 +689,7 @@ async def verify_serial(serial: SerialPath, service: ServiceDep) -> Response:
     try:
         result = service.verify_serial(serial)
     except FriendshoreError as exc:
-        raise ApiError(503, str(exc)) from None
+        raise _refusal(exc) from None
     return Response(result.model_dump_json(), media_type="application/json")
 
 

@@ -19,7 +19,8 @@ from friendshore._core.records import frame_records
 from friendshore.api.deps import EngineDep, SnapshotDep, json_bytes
 from friendshore.api.engine import dumps
 from friendshore.api.errors import ErrorBody, NotFoundError
-from friendshore.api.jobs import JobInfo, Jobs
+from friendshore.api.jobs import JobInfo, Jobs, Owner
+from friendshore.api.limits import HEAVY, MAX_SHOCKS, check_length
 from friendshore.api.schemas import ScenarioRunOut, ScenarioSummary
 from friendshore.scenarios.model import Scenario, list_scenarios, load_scenario, scenario_ids
 from friendshore.scenarios.montecarlo import montecarlo_payload, run_montecarlo
@@ -29,8 +30,6 @@ router = APIRouter(prefix="/scenarios", tags=["scenarios"])
 
 #: Most draws one Monte Carlo job may ask for.
 MAX_DRAWS: Final = 20_000
-#: Scenario runs cached (by the scenario's JSON).
-RUN_CACHE: Final = 64
 _ERRORS: Final[dict[int | str, dict[str, Any]]] = {
     404: {"model": ErrorBody},
     422: {"model": ErrorBody},
@@ -79,13 +78,17 @@ def get_scenario(scenario_id: str) -> Scenario:
     "/run",
     response_model=ScenarioRunOut,
     responses=_ERRORS,
+    dependencies=[HEAVY],
     summary="Run a scenario: losses, recovery by route and shortfall per member.",
 )
 async def post_run(scenario: Scenario, snap: SnapshotDep, engine: EngineDep) -> Response:
-    """Propagate the scenario and solve the zone's response (as ``friendshore scenario run``)."""
-    cache: dict[str, bytes] = engine.extras.setdefault("runs", {})
-    key = f"{snap.fingerprint}|{scenario.model_dump_json()}"
-    hit = cache.get(key)
+    """Propagate the scenario and solve the zone's response (as ``friendshore scenario run``).
+
+    At most ``heavy_concurrency`` runs at once (429 with ``Retry-After`` beyond the wait).
+    """
+    check_length(scenario.shocks, MAX_SHOCKS, field="shocks")
+    key = ("scenario-run", f"{snap.fingerprint}|{scenario.model_dump_json()}")
+    hit = engine.runs.get(key)
     if hit is None:
 
         def build() -> bytes:
@@ -93,9 +96,7 @@ async def post_run(scenario: Scenario, snap: SnapshotDep, engine: EngineDep) -> 
             return dumps(scenario_payload(result, labelled=True))
 
         hit = await run_in_threadpool(build)
-        if len(cache) >= RUN_CACHE:
-            cache.clear()
-        cache[key] = hit
+        engine.runs.put(key, hit)
     return json_bytes(hit)
 
 
@@ -106,8 +107,11 @@ async def post_run(scenario: Scenario, snap: SnapshotDep, engine: EngineDep) -> 
     responses=_ERRORS,
     summary="Start a Monte Carlo run as a job; poll /jobs/{id} for progress and result.",
 )
-def post_montecarlo(body: MonteCarloRequest, engine: EngineDep, jobs: Jobs) -> JSONResponse:
+def post_montecarlo(
+    body: MonteCarloRequest, engine: EngineDep, jobs: Jobs, owner: Owner
+) -> JSONResponse:
     """Random export restrictions on top of the scenario; shortfall distributions per member."""
+    check_length(body.scenario.shocks, MAX_SHOCKS, field="scenario.shocks")
 
     def work(advance: Callable[[int], None]) -> dict[str, Any]:
         snap = engine.snapshot()
@@ -123,9 +127,4 @@ def post_montecarlo(body: MonteCarloRequest, engine: EngineDep, jobs: Jobs) -> J
         )
         return montecarlo_payload(result)
 
-    job = jobs.submit("montecarlo", body.draws, work)
-    return JSONResponse(
-        job.info().model_dump(mode="json"),
-        status_code=202,
-        headers={"Location": f"/api/v1/jobs/{job.id}"},
-    )
+    return jobs.accept("montecarlo", body.draws, work, owner=owner)

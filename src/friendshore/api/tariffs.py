@@ -26,7 +26,8 @@ from friendshore._core.records import frame_records
 from friendshore.api.deps import EngineDep, json_bytes
 from friendshore.api.engine import Engine, dumps, store_fingerprint
 from friendshore.api.errors import ErrorBody, FieldError, NotFoundError, at_field
-from friendshore.api.jobs import JobInfo, Jobs
+from friendshore.api.jobs import JobInfo, Jobs, Owner
+from friendshore.api.limits import HEAVY, MAX_SCHEDULE_RATES, check_length
 from friendshore.data.gravity_files import gravity_sample_path, read_gravity_data
 from friendshore.model.zone import expand
 from friendshore.policy.ge import ge_payload, run_zone, schedule_weights
@@ -36,7 +37,7 @@ from friendshore.policy.smart import SmartResult, run_smart, smart_payload
 
 router = APIRouter(prefix="/tariffs", tags=["tariffs"])
 
-#: SMART runs cached (by store and request).
+#: GE schedule weights cached (by store and year).
 RUN_CACHE: Final = 32
 #: Most coefficient draws one GE job may ask for.
 MAX_DRAWS: Final = 500
@@ -212,6 +213,7 @@ def smart_response(result: SmartResult, *, top_flows: int) -> dict[str, Any]:
     "/smart",
     response_model=SmartOut,
     responses=_ERRORS,
+    dependencies=[HEAVY],
     summary="SMART partial equilibrium of a schedule: creation and diversion (USD).",
 )
 async def post_smart(body: SmartRequest, engine: EngineDep) -> Response:
@@ -223,15 +225,17 @@ async def post_smart(body: SmartRequest, engine: EngineDep) -> Response:
     if (body.schedule_id is None) == (body.schedule is None):
         raise FieldError("give exactly one of schedule_id and schedule", field="schedule_id")
     if body.schedule is not None:
+        check_length(body.schedule.rates, MAX_SCHEDULE_RATES, field="schedule.rates")
         schedule = body.schedule
     else:
         assert body.schedule_id is not None
         schedule = _shipped(body.schedule_id, field="schedule_id", not_found=False)
-    cache: dict[str, bytes] = engine.extras.setdefault("smart-runs", {})
-    key = f"{store_fingerprint(engine.store_path)}|{schedule.model_dump_json()}|" + (
-        body.model_dump_json(exclude={"schedule", "schedule_id"})
+    key = (
+        "smart-run",
+        f"{store_fingerprint(engine.store_path)}|{schedule.model_dump_json()}|"
+        + body.model_dump_json(exclude={"schedule", "schedule_id"}),
     )
-    hit = cache.get(key)
+    hit = engine.runs.get(key)
     if hit is None:
 
         def build() -> bytes:
@@ -247,9 +251,7 @@ async def post_smart(body: SmartRequest, engine: EngineDep) -> Response:
             return dumps(smart_response(result, top_flows=body.top_flows))
 
         hit = await run_in_threadpool(build)
-        if len(cache) >= RUN_CACHE:
-            cache.clear()
-        cache[key] = hit
+        engine.runs.put(key, hit)
     return json_bytes(hit)
 
 
@@ -313,7 +315,7 @@ def _schedule_weights(engine: Engine, year: int) -> pd.DataFrame:
     responses=_ERRORS,
     summary="Start a structural gravity GE run as a job; poll /jobs/{id} for its result.",
 )
-def post_ge(body: GERequest, engine: EngineDep, jobs: Jobs) -> JSONResponse:
+def post_ge(body: GERequest, engine: EngineDep, jobs: Jobs, owner: Owner) -> JSONResponse:
     """Welfare, real GDP and trade by country (% change) after the zone's preference.
 
     As ``friendshore tariff ge --zone ZONE [--data sample] --format json``: PPML
@@ -387,12 +389,7 @@ def post_ge(body: GERequest, engine: EngineDep, jobs: Jobs) -> JSONResponse:
         advance(1)
         return ge_payload(run, source=source, dropped=dropped)
 
-    job = jobs.submit("tariff-ge", body.draws + 2, work)
-    return JSONResponse(
-        job.info().model_dump(mode="json"),
-        status_code=202,
-        headers={"Location": f"/api/v1/jobs/{job.id}"},
-    )
+    return jobs.accept("tariff-ge", body.draws + 2, work, owner=owner)
 
 
 def _ge_field(message: str) -> str | None:

@@ -127,8 +127,10 @@ def assess_command(
     from friendshore.data.countries import read_countries
     from friendshore.metrics import assessment
     from friendshore.model.supply import SupplyNetwork
-    from friendshore.report.html import write_report
+    from friendshore.report.html import check_report_dir, write_report
 
+    if not no_report:
+        check_report_dir(out)
     zone = load_zone(zone_file, add_member)
     network = SupplyNetwork.from_store(resolve_store(store_path))
     result = assessment.assess(network, zone, year=year)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -9,7 +10,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -93,6 +94,27 @@ def _date(text: str | None) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         raise ValidationError(f"--date {text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _check_new_file(path: Path) -> None:
+    """Refuse an output path that exists or whose folder does not (exit 2, before any work)."""
+    if path.exists() or path.is_symlink():
+        raise ValidationError(f"--out {path} exists: give a new file name (never overwritten)")
+    if not path.parent.is_dir():
+        raise ValidationError(f"--out {path}: the folder {path.parent} does not exist")
+
+
+def _write_new_file(path: Path, payload: Any, *, serial: str) -> None:
+    """Write ``payload`` as JSON to a new file (exclusive create: never overwrites)."""
+    text = json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
+    try:
+        with path.open("x", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise ValidationError(
+            f"--out {path}: cannot write it ({exc.strerror or exc}); certificate {serial} "
+            f"is issued and in the registry (GET /api/v1/compliance/certificates/{serial})"
+        ) from None
 
 
 @contextmanager
@@ -187,15 +209,26 @@ def issue_command(
     ] = 365,
     registry: RegistryOption = None,
     keys: KeysOption = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Write the certificate to this new file instead of standard output "
+            "(never overwrites).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Issue a signed certificate of origin (JSON on standard output) for a passing declaration.
 
     Default packs: the zone packs; default date: today. A declaration that does not
-    pass exits with code 2 and the failing rules.
+    pass exits with code 2 and the failing rules; so does an --out file that exists.
     """
     from friendshore.compliance.declaration import load_declaration
     from friendshore.compliance.service import DEFAULT_ISSUE_PACKS, Principal, Role
 
+    if out is not None:  # checked before issuing: a refusal leaves nothing in the registry
+        _check_new_file(out)
     decl = load_declaration(declaration)
     with _service(registry, keys) as service:
         result = service.issue(
@@ -205,7 +238,10 @@ def issue_command(
             on=_date(on),
             valid_days=valid_days,
         )
-    emit_json(result.certificate)
+    if out is None:
+        emit_json(result.certificate)
+    else:
+        _write_new_file(out, result.certificate, serial=result.serial)
     stderr.print(f"issued {result.serial}", highlight=False)
 
 

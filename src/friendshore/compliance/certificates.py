@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from friendshore._core.errors import DataError
-from friendshore.compliance.canonical import canonical_json
+from friendshore.compliance.canonical import MAX_DEPTH, canonical_json, json_text_too_deep
 from friendshore.compliance.declaration import Declaration
 from friendshore.compliance.evaluate import Evaluation
 
@@ -55,6 +55,8 @@ CONTEXT_V2 = "https://www.w3.org/ns/credentials/v2"
 CRYPTOSUITE = "eddsa-jcs-2022"
 _ED25519_PUB = b"\xed\x01"
 _B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+_MAX_DID = 60  # "did:key:z" + 48 base58 digits of 0xed01 + 32 bytes
+_MAX_PROOF_VALUE = 100  # "z" + at most 88 base58 digits of 64 bytes
 
 
 def _b58encode(data: bytes) -> str:
@@ -98,6 +100,8 @@ def public_key_from_did(did: str) -> Ed25519PublicKey:
         If ``did`` is not an Ed25519 ``did:key``.
     """
     did = did.split("#", 1)[0]
+    if len(did) > _MAX_DID:  # base58 decoding is quadratic: never decode a long text
+        raise ValueError("a did:key of an Ed25519 key has at most 60 characters")
     if not did.startswith("did:key:z"):
         raise ValueError(f"{did!r} is not a base58btc did:key")
     data = _b58decode(did[len("did:key:z") :])
@@ -107,16 +111,28 @@ def public_key_from_did(did: str) -> Ed25519PublicKey:
 
 
 def format_time(moment: datetime) -> str:
-    """Return a UTC time as XML Schema dateTime with ``Z`` and whole seconds."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """Return a UTC time as XML Schema dateTime with ``Z`` and whole seconds.
+
+    Years are written with four digits (``0001``; ``strftime`` would write ``1``).
+    """
+    return moment.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 
 def parse_time(text: str) -> datetime:
-    """Parse an ISO 8601 date-time (``Z`` or an offset) into an aware UTC datetime."""
+    """Parse an ISO 8601 date-time (``Z`` or an offset) into an aware UTC datetime.
+
+    Raises
+    ------
+    ValueError
+        If ``text`` is not such a date-time, or its UTC time is outside years 1-9999.
+    """
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{text!r} is outside the years 1 to 9999 in UTC") from None
 
 
 def unsigned_credential(
@@ -204,6 +220,8 @@ def verify_proof(document: dict[str, Any]) -> tuple[bool, str, str | None]:
     value = proof.get("proofValue")
     if not isinstance(method, str) or not isinstance(value, str) or not value.startswith("z"):
         return False, "malformed proof", None
+    if len(value) > _MAX_PROOF_VALUE:
+        return False, "malformed proof: an Ed25519 signature has 64 bytes", None
     did = method.split("#", 1)[0]
     issuer = document.get("issuer")
     issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
@@ -228,8 +246,11 @@ def parse_certificate(text: str, *, name: str = "<certificate>") -> dict[str, An
     Raises
     ------
     DataError
-        If the text is not a JSON object.
+        If the text is not a JSON object, or nests deeper than
+        :data:`~friendshore.compliance.canonical.MAX_DEPTH` levels.
     """
+    if json_text_too_deep(text):
+        raise DataError(f"the JSON is nested deeper than {MAX_DEPTH} levels", file=name)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

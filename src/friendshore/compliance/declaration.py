@@ -12,17 +12,21 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from datetime import date
+from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
 
 import pydantic
 
-from friendshore.compliance.canonical import sha256_hex
-from friendshore.data.compliance_files import parse_json_document, read_declaration_file
-from friendshore.data.documents import Document, Loc
+from friendshore._core.errors import DataError
+from friendshore.compliance.canonical import MAX_DEPTH, json_text_too_deep, sha256_hex
+from friendshore.data.compliance_files import parse_json_document
+from friendshore.data.documents import Document, Loc, read_text
 from friendshore.model.fields import STRICT_FINITE, Country, MineralId, Share, validate_document
 
 __all__ = [
+    "ID_PATTERN",
+    "MAX_ID_LENGTH",
     "Applicant",
     "Declaration",
     "Evidence",
@@ -36,6 +40,9 @@ __all__ = [
 ]
 
 _SHARE_TOLERANCE = 1e-9
+#: Declaration and applicant ids: the registry's columns hold 128 characters.
+MAX_ID_LENGTH = 128
+ID_PATTERN = r"^[A-Za-z0-9._:-]+$"
 
 
 class _Model(pydantic.BaseModel):
@@ -169,7 +176,12 @@ class Product(_Model):
 class Applicant(_Model):
     """The company declaring: its identifier, name and country."""
 
-    id: str = pydantic.Field(min_length=1, pattern=r"^[A-Za-z0-9._:-]+$")
+    id: str = pydantic.Field(
+        min_length=1,
+        max_length=MAX_ID_LENGTH,
+        pattern=ID_PATTERN,
+        description="Letters, digits and . _ : - (at most 128).",
+    )
     name: str = pydantic.Field(min_length=1)
     country: Country
 
@@ -177,7 +189,12 @@ class Applicant(_Model):
 class Declaration(_Model):
     """A product declaration with its bill of critical-mineral lots."""
 
-    id: str = pydantic.Field(min_length=1, pattern=r"^[A-Za-z0-9._:-]+$")
+    id: str = pydantic.Field(
+        min_length=1,
+        max_length=MAX_ID_LENGTH,
+        pattern=ID_PATTERN,
+        description="Letters, digits and . _ : - (at most 128).",
+    )
     illustrative: bool = False
     declared_on: date
     applicant: Applicant
@@ -190,6 +207,12 @@ class Declaration(_Model):
         dup = sorted({i for i in ids if ids.count(i) > 1})
         if dup:
             raise ValueError(f"duplicate lot id {dup[0]!r}")
+        try:  # the rules add the values exactly (as written) and report the sum as a number
+            float(sum((Fraction(str(lot.value_usd)) for lot in self.lots), Fraction(0)))
+        except OverflowError:
+            raise ValueError(
+                "the lots' value_usd add up to more than the largest number (1.8e308)"
+            ) from None
         return self
 
     @functools.cached_property
@@ -225,11 +248,40 @@ def load_declaration(path: str | Path) -> Declaration:
     Raises
     ------
     DataError
-        If the file is malformed or invalid; the message names the file, line and field.
+        If the file is malformed, invalid or nests deeper than
+        :data:`~friendshore.compliance.canonical.MAX_DEPTH` levels; the message names
+        the file, line and field.
     """
-    return Declaration.from_document(read_declaration_file(path))
+    path = Path(path)
+    return parse_declaration(read_text(path, what="declaration"), name=str(path))
 
 
 def parse_declaration(text: str, *, name: str = "<declaration>") -> Declaration:
     """Validate declaration JSON text (an upload); errors name ``name``, line and field."""
-    return Declaration.from_document(parse_json_document(text, path=Path(name)))
+    path = Path(name)
+    if json_text_too_deep(text):
+        raise DataError(
+            f"the JSON is nested deeper than {MAX_DEPTH} levels (a declaration nests about 7)",
+            file=path,
+            line=_deep_line(text),
+        )
+    return Declaration.from_document(parse_json_document(text, path=path))
+
+
+def _deep_line(text: str) -> int | None:
+    """The line where ``text`` first nests deeper than ``MAX_DEPTH`` (a refusal only)."""
+    depth, line, in_string, escaped = 0, 1, False, False
+    for char in text:
+        if char == "\n":
+            line += 1
+        if in_string:
+            escaped, in_string = (False, True) if escaped else (char == "\\", char != '"')
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return line
+        elif char in "]}":
+            depth -= 1
+    return None

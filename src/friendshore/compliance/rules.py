@@ -30,7 +30,11 @@ import pydantic
 from pydantic_core import ErrorDetails
 
 from friendshore._core.errors import DataError
-from friendshore.data.compliance_files import read_rule_pack_file, shipped_rule_pack_paths
+from friendshore.data.compliance_files import (
+    read_mandatory_packs_file,
+    read_rule_pack_file,
+    shipped_rule_pack_paths,
+)
 from friendshore.data.documents import Document, shipped_or_file
 from friendshore.model.fields import (
     STRICT_FINITE,
@@ -46,9 +50,11 @@ from friendshore.model.fields import (
 from friendshore.model.zone import Zone, expand
 
 __all__ = [
+    "CERTIFICATE_OF_ORIGIN",
     "DueDiligenceRule",
     "DueDiligenceStep",
     "FeocRule",
+    "MandatoryPacks",
     "OriginRule",
     "Rule",
     "RulePack",
@@ -57,9 +63,13 @@ __all__ = [
     "check_mineral",
     "list_rule_packs",
     "load_rule_pack",
+    "mandatory_packs",
     "pydantic_file_error",
     "rule_pack_ids",
 ]
+
+#: The credential type of a certificate of origin (the only type issued so far).
+CERTIFICATE_OF_ORIGIN = "CertificateOfOrigin"
 
 ZONE_MEMBERS = "ZONE:members"
 ZONE_PARTNERS = "ZONE:partners"
@@ -323,3 +333,55 @@ def list_rule_packs() -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def _shipped_id(pack_id: str) -> str:
+    if pack_id not in _shipped():
+        raise ValueError(f"unknown rule pack {pack_id!r}: use one of {', '.join(_shipped())}")
+    return pack_id
+
+
+def _no_repeats(ids: list[str]) -> list[str]:
+    dup = sorted({i for i in ids if ids.count(i) > 1})
+    if dup:
+        raise ValueError(f"lists {dup[0]!r} twice")
+    return ids
+
+
+class MandatoryPacks(pydantic.BaseModel):
+    """The rule packs the zone makes mandatory, by certificate type (``mandatory.toml``).
+
+    ``mandatory`` maps a certificate type (the credential type, e.g.
+    ``CertificateOfOrigin``) to shipped pack ids that issuance evaluates whatever
+    packs the issuer requests.
+    """
+
+    model_config = pydantic.ConfigDict(extra="forbid", strict=True)
+
+    mandatory: dict[
+        Annotated[str, pydantic.StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9]*$")],
+        Annotated[
+            list[Annotated[str, pydantic.AfterValidator(_shipped_id)]],
+            pydantic.Field(min_length=1),
+            pydantic.AfterValidator(_no_repeats),
+        ],
+    ]
+
+
+@cache
+def _mandatory() -> MandatoryPacks:
+    return validate_document(MandatoryPacks, read_mandatory_packs_file())
+
+
+def mandatory_packs(certificate_type: str = CERTIFICATE_OF_ORIGIN) -> tuple[str, ...]:
+    """Return the ids of the rule packs the zone makes mandatory for ``certificate_type``.
+
+    Read from ``rulepacks/mandatory.toml`` (once per process); a type the file
+    does not list has no mandatory pack.
+
+    Raises
+    ------
+    DataError
+        If the file is malformed or names a pack that is not shipped (file, line, field).
+    """
+    return tuple(_mandatory().mandatory.get(certificate_type, ()))

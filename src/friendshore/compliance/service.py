@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import secrets
 import threading
 from collections import OrderedDict
@@ -46,7 +47,12 @@ from friendshore.compliance.certificates import (
 )
 from friendshore.compliance.declaration import Declaration
 from friendshore.compliance.evaluate import Evaluation, evaluate
-from friendshore.compliance.rules import RulePack, load_rule_pack
+from friendshore.compliance.rules import (
+    CERTIFICATE_OF_ORIGIN,
+    RulePack,
+    load_rule_pack,
+    mandatory_packs,
+)
 from friendshore.data import keystore
 from friendshore.data.registry import (
     AuditCheck,
@@ -54,6 +60,7 @@ from friendshore.data.registry import (
     CertificateRecord,
     DeclarationRecord,
     Registry,
+    RegistryTxn,
     RevocationRecord,
     utc_now,
 )
@@ -177,8 +184,25 @@ class IssueResult:
     replayed: bool
 
 
+#: What a serial (``EU27-2025-69D792C893F8``) and a member code look like: anything else
+#: in a certificate is malformed, and is never sent to the database.
+_SERIAL = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+_MEMBER = re.compile(r"[A-Za-z0-9._-]{1,32}")
+
+
 def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(0, 0), tzinfo=UTC)
+
+
+#: The last instant a certificate can name (9999-12-31T23:59:59Z once written).
+_LAST_INSTANT = datetime.max.replace(tzinfo=UTC)
+
+
+def _days_after(moment: datetime, days: int) -> datetime:
+    """``moment`` plus ``days`` days, or the last representable instant if past year 9999."""
+    if moment > _LAST_INSTANT - timedelta(days=days):
+        return _LAST_INSTANT
+    return moment + timedelta(days=days)
 
 
 def hash_token(token: str) -> str:
@@ -255,25 +279,32 @@ class ComplianceService:
         self, principal: Principal, declaration: Declaration
     ) -> DeclarationRecord:
         body = json.dumps(declaration.model_dump(mode="json"), ensure_ascii=False)
-        digest = declaration.sha256()
         at = utc_now()
         with self.registry.write() as tx:
-            record, created = tx.add_declaration(
-                ref="D-" + secrets.token_hex(10).upper(),
-                declaration_id=declaration.id,
-                applicant=declaration.applicant.id,
-                sha256=digest,
-                body=body,
+            return self._add_declaration(tx, principal, declaration, body=body, at=at)
+
+    @staticmethod
+    def _add_declaration(
+        tx: RegistryTxn, principal: Principal, declaration: Declaration, *, body: str, at: str
+    ) -> DeclarationRecord:
+        """Store a declaration in ``tx`` with its audit entry (none if already stored)."""
+        digest = declaration.sha256()
+        record, created = tx.add_declaration(
+            ref="D-" + secrets.token_hex(10).upper(),
+            declaration_id=declaration.id,
+            applicant=declaration.applicant.id,
+            sha256=digest,
+            body=body,
+            at=at,
+        )
+        if created:
+            tx.append_audit(
+                actor=str(principal),
+                action="declaration.submit",
+                subject=record.ref,
+                details={"declaration_id": declaration.id, "sha256": digest},
                 at=at,
             )
-            if created:
-                tx.append_audit(
-                    actor=str(principal),
-                    action="declaration.submit",
-                    subject=record.ref,
-                    details={"declaration_id": declaration.id, "sha256": digest},
-                    at=at,
-                )
         return record
 
     def declaration(self, principal: Principal, ref: str) -> tuple[DeclarationRecord, Declaration]:
@@ -322,6 +353,75 @@ class ComplianceService:
 
     # --- issuance --------------------------------------------------------------------------
 
+    @staticmethod
+    def issue_pack_ids(packs: Sequence[str] | None) -> list[str]:
+        """Return the packs issuance evaluates: the zone's mandatory packs, then those requested.
+
+        The mandatory packs of a certificate of origin (``rulepacks/mandatory.toml``)
+        are evaluated whatever ``packs`` holds; a requested pack already among them
+        is evaluated once.
+        """
+        return list(dict.fromkeys([*mandatory_packs(CERTIFICATE_OF_ORIGIN), *(packs or ())]))
+
+    def _issue_packs(self, pack_ids: Sequence[str]) -> list[RulePack]:
+        loaded = self.load_packs(pack_ids)
+        seen: dict[str, str] = {}
+        for name, pack in zip(pack_ids, loaded, strict=True):
+            if pack.id in seen:  # e.g. an edited copy of a mandatory pack under its id
+                raise RequestError(
+                    f"rule packs {seen[pack.id]!r} and {name!r} have the same id {pack.id!r}: "
+                    "a mandatory pack cannot be replaced",
+                    field="packs",
+                )
+            seen[pack.id] = name
+        return loaded
+
+    def _refuse(
+        self,
+        principal: Principal,
+        declaration: Declaration,
+        record: DeclarationRecord | None,
+        evaluation: Evaluation,
+        *,
+        field: str,
+    ) -> NotIssuableError:
+        """Audit a refused issuance (the only trace it leaves) and return the error to raise.
+
+        An inline declaration that does not pass is not stored: the audit entry
+        ``declaration.refuse`` names it by digest, with the failing rules.
+        """
+        failed = [(p.pack_id, r) for p in evaluation.packs for r in p.rules if r.status == "fail"]
+        mandatory = set(mandatory_packs(CERTIFICATE_OF_ORIGIN))
+        why = "; ".join(f"{pack}/{r.rule_id}: {r.reason}" for pack, r in failed)
+        forced = sorted({pack for pack, _ in failed if pack in mandatory})
+        if forced:
+            why += (
+                f" (mandatory for a {CERTIFICATE_OF_ORIGIN} of the zone, evaluated whatever "
+                f"packs are requested: {', '.join(forced)})"
+            )
+        digest = declaration.sha256()
+        at = utc_now()
+        with self.registry.write() as tx:
+            tx.append_audit(
+                actor=str(principal),
+                action="declaration.refuse",
+                subject=record.ref if record is not None else f"sha256:{digest}",
+                details={
+                    "declaration_id": declaration.id,
+                    "applicant": declaration.applicant.id,
+                    "sha256": digest,
+                    "evaluated_on": evaluation.evaluated_on.isoformat(),
+                    "packs": [p.pack_id for p in evaluation.packs],
+                    "failed": [f"{pack}/{r.rule_id}" for pack, r in failed],
+                },
+                at=at,
+            )
+        return NotIssuableError(
+            f"the declaration does not pass: {why or 'no rule applies on that date'}",
+            evaluation,
+            field=field,
+        )
+
     def _signing_key(self, member: str) -> Ed25519PrivateKey:
         key = self._keys.get(member)
         if key is None:
@@ -342,18 +442,26 @@ class ComplianceService:
     ) -> IssueResult:
         """Issue a certificate for a declaration that passes the packs, signed by the member.
 
-        Give a stored ``declaration_ref`` or a ``declaration`` (stored first). The
-        certificate is valid from the evaluation date for ``valid_days`` days, cut at
-        the end of any pack's validity and of the evidence its due-diligence rules
-        relied on. A repeated ``idempotency_key`` with the
-        same request returns the first certificate (``replayed``).
+        Give a stored ``declaration_ref`` or a ``declaration`` (stored with the
+        certificate, in the same transaction: a refused one is not stored). The
+        packs evaluated are the zone's mandatory packs for a certificate of origin
+        plus ``packs`` (:meth:`issue_pack_ids`). The certificate is valid from the
+        evaluation date for ``valid_days`` days, cut at the end of any pack's
+        validity and of the evidence its due-diligence rules relied on. A repeated
+        ``idempotency_key`` with the same request returns the first certificate
+        (``replayed``).
 
         Raises
         ------
         AccessDeniedError
             If the principal is not an issuer.
         NotIssuableError
-            If the evaluation does not pass.
+            If the evaluation does not pass (a mandatory pack fails, or any
+            requested one); the refusal is audited (``declaration.refuse``) and
+            nothing else is written.
+        RequestError
+            If two packs evaluated have the same id (a file standing in for a
+            mandatory pack).
         ConflictError
             If ``idempotency_key`` was used for a different request.
         """
@@ -365,7 +473,7 @@ class ComplianceService:
             raise RequestError(
                 "give a declaration reference or a declaration, not both", field="declaration_ref"
             )
-        pack_ids = list(packs or DEFAULT_ISSUE_PACKS)
+        pack_ids = self.issue_pack_ids(packs)
         request = {
             "declaration_ref": declaration_ref,
             "declaration_sha256": declaration.sha256() if declaration else None,
@@ -378,33 +486,22 @@ class ComplianceService:
             replay = self._replay(member, idempotency_key, request_hash)
             if replay is not None:
                 return replay
-        if declaration is not None:
-            record = self._store_declaration(principal, declaration)
-        else:
+        record: DeclarationRecord | None = None  # an inline declaration: stored on success
+        if declaration is None:
             assert declaration_ref is not None
             record, declaration = self.declaration(principal, declaration_ref)
-        loaded = self.load_packs(pack_ids)
+        loaded = self._issue_packs(pack_ids)
         day = on or datetime.now(UTC).date()
         evaluation = evaluate(declaration, loaded, on=day)
         if evaluation.status != "pass":
-            failed = [
-                f"{p.pack_id}/{r.rule_id}: {r.reason}"
-                for p in evaluation.packs
-                for r in p.rules
-                if r.status == "fail"
-            ]
-            why = "; ".join(failed) if failed else "no rule applies on that date"
-            raise NotIssuableError(
-                f"the declaration does not pass: {why}",
-                evaluation,
-                field="declaration_ref" if declaration_ref is not None else "declaration",
-            )
+            field = "declaration_ref" if declaration_ref is not None else "declaration"
+            raise self._refuse(principal, declaration, record, evaluation, field=field)
         key = self._signing_key(member)
         did = did_key(key.public_key())
         now = datetime.now(UTC)
         valid_from = _midnight(day)
-        valid_until = valid_from + timedelta(days=valid_days)
-        ends = [_midnight(p.valid_to) + timedelta(days=1) for p in loaded if p.valid_to]
+        valid_until = _days_after(valid_from, valid_days)
+        ends = [_days_after(_midnight(p.valid_to), 1) for p in loaded if p.valid_to]
         cited = {
             f.figures.get("certificate_id")
             for p in evaluation.packs
@@ -413,7 +510,7 @@ class ComplianceService:
             for f in r.findings
         }
         ends += [  # a certificate does not outlive the evidence it rests on
-            _midnight(e.valid_to) + timedelta(days=1)
+            _days_after(_midnight(e.valid_to), 1)  # evidence valid to 9999-12-31: no cut
             for lot in declaration.lots
             for e in lot.evidence
             if e.certificate_id in cited
@@ -432,12 +529,19 @@ class ComplianceService:
         )
         signed = sign_credential(credential, key, created=now)
         text = json.dumps(signed, ensure_ascii=False, separators=(",", ":"))
+        body = (
+            json.dumps(declaration.model_dump(mode="json"), ensure_ascii=False)
+            if record is None
+            else ""
+        )
         at = utc_now()
         with self.registry.write() as tx:
             if idempotency_key is not None:
                 found = tx.idempotency(member, idempotency_key)
                 if found is not None:
                     return self._replayed(tx.certificate(found[1]), found, request_hash)
+            if record is None:
+                record = self._add_declaration(tx, principal, declaration, body=body, at=at)
             known = did in self._keys_by_member.get(member, frozenset())
             if not known and all(k.key_id != did for k in tx.issuer_keys(member)):
                 if tx.issuer_key(did) is not None:
@@ -623,6 +727,8 @@ class ComplianceService:
         serial = subject.get("serial") if isinstance(subject, dict) else None
         if not isinstance(serial, str):
             return self._result("malformed", "no credentialSubject.serial", at)
+        if not _SERIAL.fullmatch(serial):  # never sent to the database as is
+            return self._result("malformed", "credentialSubject.serial is not a serial", at)
         try:
             canonical_hash = sha256_hex(document)
         except (TypeError, ValueError) as exc:
@@ -638,7 +744,7 @@ class ComplianceService:
             lambda: document,
             digest=canonical_hash,
             serial=serial,
-            member=member if isinstance(member, str) else None,
+            member=member if isinstance(member, str) and _MEMBER.fullmatch(member) else None,
             valid_from=valid_from,
             valid_until=valid_until,
             cert=cert,

@@ -23,6 +23,7 @@ from friendshore.data.documents import (
 from friendshore.data.resources import package_data_dir
 
 __all__ = [
+    "MANDATORY_PACKS_FILE",
     "ComplianceDocument",
     "Loc",
     "declarations_dir",
@@ -30,10 +31,15 @@ __all__ = [
     "parse_json_document",
     "read_certificate_file",
     "read_declaration_file",
+    "read_mandatory_packs_file",
     "read_rule_pack_file",
     "rule_packs_dir",
     "shipped_rule_pack_paths",
 ]
+
+#: The file of the rule packs the zone makes mandatory per certificate type (in
+#: ``rulepacks/``; not a pack itself).
+MANDATORY_PACKS_FILE = "mandatory.toml"
 
 #: A rule pack or declaration file as read (see :class:`friendshore.data.documents.Document`).
 ComplianceDocument = Document
@@ -106,7 +112,25 @@ def rule_packs_dir() -> Path:
 def shipped_rule_pack_paths() -> dict[str, Path]:
     """Return the shipped rule pack files by id (the file name without suffix), sorted."""
     paths = [*rule_packs_dir().glob("*.yaml"), *rule_packs_dir().glob("*.toml")]
-    return {p.stem: p for p in sorted(paths)}
+    return {p.stem: p for p in sorted(paths) if p.name != MANDATORY_PACKS_FILE}
+
+
+def read_mandatory_packs_file(path: str | Path | None = None) -> Document:
+    """Read the mandatory rule packs per certificate type (TOML) with field lines.
+
+    Parameters
+    ----------
+    path
+        The file; default: ``rulepacks/mandatory.toml`` shipped with the package.
+
+    Raises
+    ------
+    DataError
+        If the file is missing, not UTF-8, not valid TOML (naming the line), or
+        repeats a key.
+    """
+    path = Path(path) if path is not None else rule_packs_dir() / MANDATORY_PACKS_FILE
+    return parse_toml(read_text(path, what="mandatory rule pack list"), path)
 
 
 def declarations_dir() -> Path:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -55,13 +54,15 @@ def import_baci(
 ) -> baci.BaciLoadReport:
     """Stream a BACI release file into the store's ``trade`` table (one transaction).
 
-    A file that covers fewer rows of a year than the store holds for that year
-    is refused with a :class:`DataError` (store unchanged) unless
-    ``replace_year``; see :func:`friendshore.data.readers.baci.check_year_coverage`.
+    The import writes into a copy of the store that replaces it only on success
+    (:func:`friendshore.data.store.importing`): a rejected file leaves the store
+    byte-identical. A file that covers fewer rows of a year than the store holds
+    for that year is refused with a :class:`DataError` unless ``replace_year``;
+    see :func:`friendshore.data.readers.baci.check_year_coverage`.
     """
     check_input_file(path)
     rel = release or infer_baci_release(path)
-    with contextlib.closing(store.connect(store_path, read_only=False)) as con:
+    with store.importing(store_path) as con:
         report = baci.load_baci(
             con,
             path,

@@ -57,6 +57,7 @@ __all__ = [
     "IssuerKeyRecord",
     "Registry",
     "RegistryTxn",
+    "RegistryUnavailableError",
     "RevocationRecord",
     "default_registry_url",
     "utc_now",
@@ -589,6 +590,23 @@ def _alembic_config() -> Config:
     return config
 
 
+class RegistryUnavailableError(StoreError):
+    """The registry database cannot be reached (refused, gone, locked past the timeout).
+
+    Serving: a 503; the message names the driver's reason for the operator's log.
+    """
+
+
+@contextmanager
+def _reachable() -> Iterator[None]:
+    """Raise :class:`RegistryUnavailableError` for an error of the connection, not the query."""
+    try:
+        yield
+    except (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise RegistryUnavailableError(f"the registry database is unreachable: {reason}") from exc
+
+
 def _sqlite_path(url: sa.URL) -> Path | None:
     database = url.database
     if not database or database == ":memory:" or database.startswith("file:"):
@@ -691,18 +709,30 @@ class Registry:
 
     @contextmanager
     def read(self) -> Iterator[RegistryTxn]:
-        """A read-only transaction (a consistent snapshot in SQLite's WAL mode)."""
-        with Session(self.engine) as session, session.begin():
+        """A read-only transaction (a consistent snapshot in SQLite's WAL mode).
+
+        Raises
+        ------
+        RegistryUnavailableError
+            If the database cannot be reached (so do :meth:`write` and
+            :meth:`certificate_status`).
+        """
+        with _reachable(), Session(self.engine) as session, session.begin():
             yield RegistryTxn(session, writable=False)
 
     @contextmanager
     def write(self) -> Iterator[RegistryTxn]:
         """A serialised write transaction: committed on exit, rolled back on error."""
         if self._local_lock is not None:
-            with self._local_lock, Session(self._writer) as session, session.begin():
+            with (
+                _reachable(),
+                self._local_lock,
+                Session(self._writer) as session,
+                session.begin(),
+            ):
                 yield RegistryTxn(session, writable=True)
             return
-        with Session(self._writer) as session, session.begin():
+        with _reachable(), Session(self._writer) as session, session.begin():
             self._lock(session.connection())
             yield RegistryTxn(session, writable=True)
 
@@ -710,7 +740,7 @@ class Registry:
         self, serial: str
     ) -> tuple[CertificateRecord, RevocationRecord | None] | None:
         """Return a certificate and its revocation in one query (the verification path)."""
-        with self.engine.connect() as conn:
+        with _reachable(), self.engine.connect() as conn:
             row = conn.execute(_STATUS, {"serial": serial}).first()
         if row is None:
             return None

@@ -3,8 +3,11 @@
 The store is built from the data bundled in the package (:func:`build_store`)
 and extended with users' own releases of the same sources (``import_*``). A
 build writes a new file beside the old one and renames it into place, so a
-killed build leaves the previous store intact; an import runs in one
-transaction, so a rejected file writes nothing.
+killed build leaves the previous store intact. An import does the same
+(:func:`importing`): it writes into a copy of the store and renames the copy
+into place only when it succeeds, so a rejected or killed import leaves the
+store byte-identical (a rolled-back transaction alone would keep the blocks
+it had allocated: a refused 1 GB import grew a 15 MB store to 40 MB).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -397,6 +401,47 @@ def _build_into(tmp: Path, current: str, progress: Progress | None) -> dict[str,
         }
 
 
+@contextlib.contextmanager
+def importing(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open a read-write connection to a copy of the store; swap it in if the block succeeds.
+
+    The store is held open for writing throughout (so another writer, or a
+    process reading it, is refused as before with :class:`StoreError`), its
+    pending changes are checkpointed, and it is copied to a hidden temporary
+    file beside it (``.<name>.importing-<pid>``). The block writes into the copy;
+    when it returns, the copy is checkpointed, closed and renamed over the store
+    (atomic on one file system). If the block raises, or the process is killed,
+    the store is untouched: byte for byte the same file, the same size. The copy
+    is always removed; the import needs free disk space for one more store.
+
+    Raises
+    ------
+    StoreError
+        If there is no store at ``path``, another process holds it, or it cannot be
+        copied (no space left on the device…).
+    DataError
+        If ``path`` is not a DuckDB file.
+    """
+    tmp = path.with_name(f".{path.name}.importing-{os.getpid()}")
+    wal = Path(f"{tmp}.wal")
+    with contextlib.closing(connect(path, read_only=False)) as held:
+        try:
+            held.execute("CHECKPOINT")  # the file alone holds the whole store
+            tmp.unlink(missing_ok=True)
+            wal.unlink(missing_ok=True)
+            try:
+                shutil.copyfile(path, tmp)
+            except OSError as exc:
+                raise StoreError(f"cannot copy the store for the import: {exc}") from exc
+            with contextlib.closing(connect(tmp, read_only=False)) as con:
+                yield con
+                con.execute("CHECKPOINT")
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+            wal.unlink(missing_ok=True)
+
+
 def import_frames(
     path: Path,
     frames: Mapping[str, pd.DataFrame],
@@ -406,10 +451,11 @@ def import_frames(
     """Add a user's release (reader output) to the store in one transaction.
 
     Rows of the same source and release already in the store are replaced, so
-    importing a file twice gives the same store.
+    importing a file twice gives the same store. The import writes into a copy
+    of the store that replaces it only on success (:func:`importing`).
     """
     loaded = LoadedReleases()
-    with contextlib.closing(connect(path, read_only=False)) as con, _transaction(con):
+    with importing(path) as con, _transaction(con):
         for table, frame in frames.items():
             if {"source", "release"} <= set(frame.columns) and not frame.empty:
                 for src, rel in (

@@ -26,7 +26,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.offline import get_plotlyjs, get_plotlyjs_version
 
-from friendshore._core.errors import ValidationError
+from friendshore._core.errors import InputError, ValidationError
 from friendshore.data.catalog import read_minerals
 from friendshore.data.countries import read_countries
 from friendshore.data.geometry import read_world_geometry
@@ -617,13 +617,28 @@ def write_report(
 # --- public building blocks, shared with the scenario report ------------------------------
 
 
+def check_report_dir(out_dir: Path) -> None:
+    """Raise :class:`InputError` if ``out_dir`` exists and is not a folder (check before work)."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"{out_dir}: exists and is not a folder (give a folder for the report)")
+
+
 def write_html(document: str, out_dir: Path, *, name: str = REPORT_NAME) -> Path:
     """Write ``document`` to ``out_dir/name`` atomically and return its path.
 
     The text goes to a temporary file in ``out_dir`` that is renamed over
     ``name``, so a reader never sees half a report; nothing else is left behind.
+
+    Raises
+    ------
+    InputError
+        If ``out_dir`` is a file, or cannot be created.
     """
-    out_dir.mkdir(parents=True, exist_ok=True)
+    check_report_dir(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"{out_dir}: cannot create the report folder ({exc.strerror})") from None
     target = out_dir / name
     fd, tmp = tempfile.mkstemp(prefix=".index-", suffix=".html.tmp", dir=out_dir)
     try:

@@ -50,6 +50,8 @@ __all__ = [
     "BACI_COLUMNS",
     "BUNDLED_RELEASE",
     "HS17_FROM_HS92",
+    "MAX_QUANTITY_T",
+    "MAX_VALUE_USD",
     "SOURCE",
     "BaciLoadReport",
     "Hs17SupplementReport",
@@ -98,6 +100,17 @@ subset carries its HS92 parent, so the flows are not counted twice."""
 
 FIRST_YEAR = 1988
 """Earliest plausible year (the Harmonized System came into force in 1988)."""
+
+MAX_VALUE_USD = 1e14
+"""Largest plausible value of one flow (year, exporter, importer, HS6) in USD, checked
+after the ×1000 from BACI's thousand USD: about 4 times a year of world merchandise
+trade (USD 24 trillion) and 850 times the largest flow of the bundled data (iron ore,
+Australia to China, USD 118 billion). A larger value (``1e306`` becomes ``inf`` after
+the ×1000) is refused with its file, line and field."""
+
+MAX_QUANTITY_T = 1e12
+"""Largest plausible quantity of one flow in metric tonnes: 1,300 times the largest
+flow of the bundled data (755 million tonnes of iron ore), so that sums stay finite."""
 
 Progress = Callable[[int, int], None]
 """Progress callback: ``(bytes_read, total_bytes)``; see :func:`load_baci`."""
@@ -387,7 +400,9 @@ def load_baci(
         not ``t,i,j,k,v,q``, the file is not UTF-8, a row has the wrong number
         of fields, a value is not numeric, a required value is empty, a year is
         implausible, an HS6 code is not 5–6 digits, a value or quantity is
-        negative, a (t, i, j, k) key repeats, or the file is truncated; or if
+        negative or not finite, a value is above :data:`MAX_VALUE_USD` after the
+        ×1000 (or not finite then), a quantity is above :data:`MAX_QUANTITY_T`, a
+        (t, i, j, k) key repeats, or the file is truncated; or if
         the file covers fewer rows of a year than the store holds and
         ``replace_year`` is not set (nothing is written).
     UnknownCountryError
@@ -1030,7 +1045,9 @@ def _validate(
             count(*) FILTER (t IS NULL OR i IS NULL OR j IS NULL OR k IS NULL OR v IS NULL),
             count(*) FILTER (NOT regexp_full_match(concat_ws(',', t, i, j, k), '{_CODES_RE}')),
             count(*) FILTER (qd IS NULL AND q IS NOT NULL AND trim(q) NOT IN ('', 'NA')),
-            count(*) FILTER (v < 0 OR NOT isfinite(v) OR qd < 0 OR NOT isfinite(qd)),
+            count(*) FILTER (v < 0 OR NOT isfinite(v) OR qd < 0 OR NOT isfinite(qd)
+                             OR NOT isfinite(v * 1000.0) OR v * 1000.0 > {MAX_VALUE_USD}
+                             OR qd > {MAX_QUANTITY_T}),
             count(*) FILTER (ti < {FIRST_YEAR} OR ti > {this_year + 1}),
             count(*) FILTER (ii < 0 OR ii >= {top} OR ji < 0 OR ji >= {top}),
             bitstring_agg(CASE WHEN ti BETWEEN {FIRST_YEAR} AND {this_year + 1} THEN ti END,
@@ -1133,6 +1150,14 @@ def _check_row(
         return DataError(
             f"trade value {v!r} is negative or not finite", file=path, line=line, field="v"
         )
+    usd = _number(v) * 1000.0
+    if not usd <= MAX_VALUE_USD:  # also inf: 1e306 thousand USD overflows
+        shown = f"{usd:.3g} USD" if usd < float("inf") else "not finite"
+        return DataError(
+            f"trade value {v!r} (thousand USD) is {shown} after ×1000: above "
+            f"{MAX_VALUE_USD:.0e} USD, the largest plausible value of one flow",
+            file=path, line=line, field="v",
+        )  # fmt: skip
     if q not in ("", "NA"):
         try:
             float(q)
@@ -1142,6 +1167,12 @@ def _check_row(
             return DataError(
                 f"quantity {q!r} is negative or not finite", file=path, line=line, field="q"
             )
+        if float(q) > MAX_QUANTITY_T:
+            return DataError(
+                f"quantity {q!r} tonnes is above {MAX_QUANTITY_T:.0e} t, the largest "
+                "plausible quantity of one flow",
+                file=path, line=line, field="q",
+            )  # fmt: skip
     for name, cell in (("i", i), ("j", j)):
         if int(cell) not in known:
             return UnknownCountryError(
@@ -1150,6 +1181,14 @@ def _check_row(
                 file=path, line=line, field=name,
             )  # fmt: skip
     return None
+
+
+def _number(cell: str) -> float:
+    """The cell as a number; 0 if it is not one (DuckDB's conversion reports that)."""
+    try:
+        return float(cell)
+    except ValueError:
+        return 0.0
 
 
 def _non_negative(cell: str) -> bool:

@@ -16,8 +16,15 @@ The baseline is the same operation in-process, without HTTP
 (``ComplianceService.verify_serial`` / ``issue`` in a loop on the same registry);
 the ratio is HTTP throughput / in-process throughput.
 
+Limits on / off (issue 14: they must cost less than 10%): the server runs ``--rounds``
+times with the limits (body limit middleware, unknown-query check; the default) and as
+often without them (``create_registry_app(enforce_limits=False)``), alternately, on the
+same registry; the table gives the median of the rounds for each, and the off/on line
+the ratio of the medians.
+
     python benchmarks/bench_registry.py [--verify 6000] [--issue 600] [--connections 32]
         [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test] [--workers 1]
+        [--rounds 3]
 """
 
 from __future__ import annotations
@@ -41,14 +48,16 @@ from typing import Any
 
 import httpx
 import psycopg
+from fastapi import FastAPI
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _util import print_table
+from friendshore.api.registry import create_registry_app, registry_app_from_env
 from friendshore.compliance.declaration import load_declaration
 from friendshore.compliance.service import ComplianceService, Principal, Role
 from friendshore.data import keystore
 from friendshore.data.compliance_files import declarations_dir
-from friendshore.data.registry import Registry
+from friendshore.data.registry import REGISTRY_ENV, Registry
 
 BASE = "/api/v1/compliance"
 ON = date(2025, 3, 1)
@@ -111,7 +120,18 @@ def _in_process(func: Callable[[], object], n: int) -> float:
     return n / (time.perf_counter() - start)
 
 
-def _serve(url: str, keys: Path, workers: int, log: Path) -> tuple[subprocess.Popen[bytes], int]:
+def app_without_limits() -> FastAPI:
+    """:func:`registry_app_from_env` without the limits (``uvicorn --factory`` target)."""
+    return create_registry_app(
+        registry_url=os.environ[REGISTRY_ENV],
+        keys_dir=keystore.default_keys_dir(),
+        enforce_limits=False,
+    )
+
+
+def _serve(
+    url: str, keys: Path, workers: int, log: Path, *, limits: bool = True
+) -> tuple[subprocess.Popen[bytes], int]:
     # --host/--port, not --fd: uvicorn opens an inherited descriptor as a Unix socket,
     # so its TCP connections lose TCP_NODELAY and every response waits ~40 ms for the
     # client's delayed ACK (measured: 728 req/s with p50 44 ms on a no-op endpoint).
@@ -119,9 +139,14 @@ def _serve(url: str, keys: Path, workers: int, log: Path) -> tuple[subprocess.Po
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
     env = {**os.environ, "FRIENDSHORE_REGISTRY": url, "FRIENDSHORE_KEYS": str(keys)}
+    factory = (
+        f"friendshore.api.registry:{registry_app_from_env.__name__}"
+        if limits
+        else f"bench_registry:{app_without_limits.__name__}"
+    )
     command = [
-        sys.executable, "-m", "uvicorn", "--factory",
-        "friendshore.api.registry:registry_app_from_env",
+        sys.executable, "-m", "uvicorn", "--factory", factory,
+        "--app-dir", str(Path(__file__).parent),
         "--host", "127.0.0.1", "--port", str(port), "--backlog", "2048",
         "--log-level", "warning", "--no-access-log", "--workers", str(workers),
     ]  # fmt: skip
@@ -153,59 +178,78 @@ def bench_backend(name: str, url: str, args: argparse.Namespace, tmp: Path) -> l
         issue_base = _in_process(
             lambda: service.issue(issuer, declaration_ref=ref, on=ON), max(50, args.issue // 4)
         )
-    proc, port = _serve(url, keys, args.workers, tmp / f"server-{name}.log")
-    try:
-        verify = [_get(f"{BASE}/certificates/{random.choice(serials)}/verify")
-                  for _ in range(args.verify)]  # fmt: skip
-        asyncio.run(_load(port, verify[:500], args.connections, b"HTTP/1.1 200"))  # warm-up
-        v_time, v_lat, v_fail = asyncio.run(_load(port, verify, args.connections, b"HTTP/1.1 200"))
-        body = {"declaration_ref": ref, "evaluation_date": ON.isoformat()}
-        issue = [_post(f"{BASE}/certificates", body, token) for _ in range(args.issue)]
-        i_time, i_lat, i_fail = asyncio.run(_load(port, issue, args.connections, b"HTTP/1.1 201"))
-        # the HTTP stack's own ceiling on this machine: an endpoint that does nothing
-        floor = [_get("/healthz") for _ in range(args.verify // 2)]
-        h_time, h_lat, _ = asyncio.run(_load(port, floor, args.connections, b"HTTP/1.1 200"))
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    verify = [_get(f"{BASE}/certificates/{random.choice(serials)}/verify")
+              for _ in range(args.verify)]  # fmt: skip
+    body = {"declaration_ref": ref, "evaluation_date": ON.isoformat()}
+    issue = [_post(f"{BASE}/certificates", body, token) for _ in range(args.issue)]
+    floor = [_get("/healthz") for _ in range(args.verify // 2)]
+    runs: dict[bool, list[dict[str, tuple[float, list[float]]]]] = {True: [], False: []}
+    for n in range(args.rounds):
+        for limits in (True, False) if n % 2 == 0 else (False, True):
+            log = tmp / f"server-{name}-{n}-{'on' if limits else 'off'}.log"
+            runs[limits].append(
+                _round(url, keys, args, log, limits=limits, verify=verify, issue=issue, floor=floor)
+            )
     with Registry.open(url) as registry, registry.read() as tx:
         check = tx.verify_audit_chain()
         total = tx.count_certificates()
     assert check.ok, check.message
+    rows = []
+    medians: dict[tuple[str, bool], float] = {}
+    for limits in (True, False):
+        for op, base in (("verify", verify_base), ("issue", issue_base), ("healthz", None)):
+            rates = [r[op][0] for r in runs[limits]]
+            lat = [x for r in runs[limits] for x in r[op][1]]
+            rate = medians[op, limits] = statistics.median(rates)
+            rows.append(
+                [
+                    name,
+                    op if base is not None else "healthz (no-op)",
+                    "on" if limits else "off",
+                    f"{len(lat) // len(rates):,}",
+                    f"{rate:,.0f}",
+                    f"{statistics.median(lat) * 1000:.1f}",
+                    f"{_quantile(lat, 0.99) * 1000:.1f}",
+                    f"{base:,.0f}" if base is not None else "",
+                    f"{rate / base:.2f}" if base is not None else "",
+                ]
+            )
+    print(f"{name}: {total} certificates, audit chain intact ({check.entries} entries)")
+    for op in ("verify", "issue", "healthz"):
+        on, off = medians[op, True], medians[op, False]
+        print(f"{name}: {op} limits on / off = {on:,.0f} / {off:,.0f} req/s = {on / off:.3f}")
+    return rows
+
+
+def _round(
+    url: str,
+    keys: Path,
+    args: argparse.Namespace,
+    log: Path,
+    *,
+    limits: bool,
+    verify: list[bytes],
+    issue: list[bytes],
+    floor: list[bytes],
+) -> dict[str, tuple[float, list[float]]]:
+    """One server start: verify (after a warm-up), issue, healthz; rate and latencies each."""
+    proc, port = _serve(url, keys, args.workers, log, limits=limits)
+    try:
+        asyncio.run(_load(port, verify[:500], args.connections, b"HTTP/1.1 200"))  # warm-up
+        v_time, v_lat, v_fail = asyncio.run(_load(port, verify, args.connections, b"HTTP/1.1 200"))
+        i_time, i_lat, i_fail = asyncio.run(_load(port, issue, args.connections, b"HTTP/1.1 201"))
+        # the HTTP stack's own ceiling on this machine: an endpoint that does nothing
+        h_time, h_lat, _ = asyncio.run(_load(port, floor, args.connections, b"HTTP/1.1 200"))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
     assert v_fail == 0, v_fail
     assert i_fail == 0, i_fail
-    rows = []
-    for op, n, secs, lat, base in (
-        ("verify", args.verify, v_time, v_lat, verify_base),
-        ("issue", args.issue, i_time, i_lat, issue_base),
-    ):
-        rate = n / secs
-        rows.append(
-            [
-                name,
-                op,
-                f"{n:,}",
-                f"{rate:,.0f}",
-                f"{statistics.median(lat) * 1000:.1f}",
-                f"{_quantile(lat, 0.99) * 1000:.1f}",
-                f"{base:,.0f}",
-                f"{rate / base:.2f}",
-            ]
-        )
-    rows.append(
-        [
-            name,
-            "healthz (no-op)",
-            f"{len(h_lat):,}",
-            f"{len(h_lat) / h_time:,.0f}",
-            f"{statistics.median(h_lat) * 1000:.1f}",
-            f"{_quantile(h_lat, 0.99) * 1000:.1f}",
-            "",
-            "",
-        ]
-    )
-    print(f"{name}: {total} certificates, audit chain intact ({check.entries} entries)")
-    return rows
+    return {
+        "verify": (len(verify) / v_time, v_lat),
+        "issue": (len(issue) / i_time, i_lat),
+        "healthz": (len(floor) / h_time, h_lat),
+    }
 
 
 def main() -> int:
@@ -214,6 +258,9 @@ def main() -> int:
     parser.add_argument("--issue", type=int, default=600)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="Server runs with the limits, and as many without."
+    )
     parser.add_argument(
         "--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test",
         help="Admin URL of a PostgreSQL server (a scratch database is created); '' to skip.",
@@ -243,6 +290,7 @@ def main() -> int:
         [
             "backend",
             "operation",
+            "limits",
             "requests",
             "req/s",
             "p50 ms",
@@ -253,7 +301,8 @@ def main() -> int:
         rows,
     )
     print(
-        f"\n{args.connections} connections, {args.workers} uvicorn worker(s); "
+        f"\n{args.connections} connections, {args.workers} uvicorn worker(s), medians of "
+        f"{args.rounds} server runs each with and without limits; "
         "targets: verify >= 2,000 req/s, issue >= 200 req/s (SQLite)"
     )
     return 0

@@ -297,3 +297,13 @@ def test_a_floor_schedule_runs_through_smart_and_ge_unchanged(
     assert ge["schedule"]["pairs_moved"] > 0
     exporters = {m["exporter"] for m in ge["schedule"]["moved"]}
     assert exporters.isdisjoint(zone.countries)
+
+
+def test_out_pointing_at_a_file_exits_2_and_keeps_it(store_path: Path, tmp_path: Path) -> None:
+    target = tmp_path / "report.html"
+    target.write_text("kept", encoding="utf-8")
+    code, _, err = run("floor", "run", "mp-ndpr", "--years", "2023", "--store", str(store_path),
+                       "--out", str(target))  # fmt: skip
+    assert code == 2
+    assert "exists and is not a folder" in err
+    assert target.read_text(encoding="utf-8") == "kept"

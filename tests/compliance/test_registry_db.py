@@ -51,7 +51,7 @@ def service(registry: Registry, keys_dir: Path) -> ComplianceService:
 
 
 def test_migrated_schema_matches_the_models(registry: Registry) -> None:
-    assert registry.revision() == "0001"
+    assert registry.revision() == "0002"
     with registry.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []

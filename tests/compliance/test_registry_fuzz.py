@@ -19,13 +19,12 @@ import schemathesis
 from compliance_helpers import TestClient  # noqa: F401  (imports starlette's client quietly)
 from fastapi import FastAPI
 from hypothesis import HealthCheck, settings
-from schemathesis.checks import CheckContext, not_a_server_error
-from schemathesis.core.transport import Response
 
 from friendshore.api.registry import API_PREFIX, router
 from friendshore.compliance.service import ComplianceService, Role
 from friendshore.data import keystore
 from friendshore.data.registry import Registry
+from fuzz_checks import CHECKS, is_app_error
 
 TOKENS: dict[str, str] = {}
 ROLES = ("issuer", "auditor", "applicant", None)  # None: public, no token
@@ -44,6 +43,7 @@ pg_schema = schemathesis.openapi.from_asgi("/openapi.json", pg_app)
 def _service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     tmp = tmp_path_factory.mktemp("fuzz")
     keystore.generate_key(tmp / "keys", "EU27")
+    keystore.generate_zone_key(tmp / "keys")  # signs the key list of GET /compliance/keys
     registry = Registry.open(f"sqlite:///{tmp / 'registry.sqlite'}")
     service = ComplianceService(registry, keys_dir=tmp / "keys")
     TOKENS["issuer"] = service.create_api_key(Role.ISSUER, "EU27")
@@ -60,6 +60,7 @@ def pg_service(pg_database: str, tmp_path_factory: pytest.TempPathFactory) -> It
     """The PostgreSQL app's service; yields an issuer token."""
     keys = tmp_path_factory.mktemp("fuzz-pg") / "keys"
     keystore.generate_key(keys, "EU27")
+    keystore.generate_zone_key(keys)
     registry = Registry.open(pg_database)
     service = ComplianceService(registry, keys_dir=keys)
     token = service.create_api_key(Role.ISSUER, "EU27")
@@ -67,37 +68,6 @@ def pg_service(pg_database: str, tmp_path_factory: pytest.TempPathFactory) -> It
     yield token
     del pg_app.state.compliance_service
     registry.close()
-
-
-# Starlette's own answers for a path or method no route matches (not the router's).
-_ROUTING = ({"detail": "Not Found"}, {"detail": "Method Not Allowed"})
-
-
-def is_app_error(body: Any) -> bool:
-    """Whether ``body`` is an error in the app's format: a message and the field (or null)."""
-    return (
-        isinstance(body, dict)
-        and isinstance(body.get("detail"), str)
-        and bool(body["detail"])
-        and "field" in body
-        and (body["field"] is None or isinstance(body["field"], str))
-    )
-
-
-def errors_in_the_app_format(
-    ctx: CheckContext, response: Response, case: schemathesis.Case[Any]
-) -> bool | None:
-    """Every 4xx of the router is ``{"detail": "<message>", "field": <field or null>, …}``."""
-    if 400 <= response.status_code < 500:
-        body = response.json()
-        assert body in _ROUTING or is_app_error(body), (
-            f"{case.operation.label}: {response.status_code} not in the app's error format: "
-            f"{response.text[:500]}"
-        )
-    return None
-
-
-CHECKS = [not_a_server_error, errors_in_the_app_format]
 
 
 def _auth(role: str | None) -> dict[str, str]:

@@ -47,6 +47,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from friendshore._core.errors import DataError, FriendshoreError, InputError, StoreError
 from friendshore.api.errors import install_error_handlers, validation_response
+from friendshore.api.limits import KNOWN_QUERY, ApiLimits, BodyLimit
 from friendshore.compliance.canonical import MAX_DEPTH, json_text_too_deep
 from friendshore.compliance.declaration import Declaration
 from friendshore.compliance.evaluate import Evaluation
@@ -54,6 +55,7 @@ from friendshore.compliance.rules import list_rule_packs, rule_pack_ids
 from friendshore.compliance.service import (
     PUBLIC,
     AccessDeniedError,
+    ApiKeyRefusedError,
     ComplianceService,
     ConflictError,
     IdempotencyMismatchError,
@@ -400,10 +402,8 @@ async def _caller(
         return PUBLIC
     if len(credentials.credentials) > 200:
         _unauthorized("unknown API key")
-    principal = await _call(service.authenticate, credentials.credentials)
-    if principal is None:
-        _unauthorized("unknown API key")
-    return principal
+    # unknown, revoked or expired: checked on every request (a 401 saying which)
+    return await _call(service.check_api_key, credentials.credentials)
 
 
 async def _authenticated(principal: Annotated[Principal, Depends(_caller)]) -> Principal:
@@ -423,6 +423,8 @@ def _refusal(exc: FriendshoreError, *, at: Mapping[str, str] | None = None) -> A
     message = exc.message if isinstance(exc, RequestError | DataError) else str(exc)
     if isinstance(exc, AccessDeniedError):
         return ApiError(403, message)
+    if isinstance(exc, ApiKeyRefusedError):
+        return ApiError(401, str(exc), headers={"WWW-Authenticate": "Bearer"})
     if isinstance(exc, NotFoundError):
         return ApiError(404, message, field=field)
     if isinstance(exc, IdempotencyMismatchError):
@@ -699,6 +701,35 @@ async def verify_document(certificate: dict[str, Any], service: ServiceDep) -> V
     return await _call(service.verify, certificate)
 
 
+@router.get(
+    "/keys",
+    responses={
+        200: {
+            "description": "The zone's signed key list (a VC of type IssuerKeyList).",
+            "content": {"application/json": {}},
+        },
+        503: {"model": ErrorOut, "description": "No registry, or no zone key yet."},
+    },
+)
+async def key_list(service: ServiceDep) -> Response:
+    """The zone's signed, versioned key list: every member's did:keys with validity (public).
+
+    Verify certificates offline with it (`friendshore comply verify CERT --offline FILE`);
+    the zone's did:key, which signs it, is its `issuer.id`.
+    """
+    try:
+        document = await run_in_threadpool(service.key_list)
+    except DataError:  # no zone key (`comply keygen --zone`); its path is not published
+        raise ApiError(503, "the registry publishes no key list yet: the zone has no key") from None
+    except FriendshoreError as exc:
+        raise _refusal(exc) from None
+    return Response(
+        json.dumps(document, ensure_ascii=False, separators=(",", ":")),
+        media_type="application/json",
+        headers={"Cache-Control": "public, max-age=60"},
+    )
+
+
 @router.get("/audit", response_model=list[AuditEntryOut], responses=_ERRORS)
 async def audit_log(
     caller: CallerDep,
@@ -729,10 +760,29 @@ async def audit_verify(
     return AuditCheckOut(**check.__dict__)
 
 
-def create_registry_app(*, registry_url: str, keys_dir: Path) -> FastAPI:
+def create_registry_app(
+    *,
+    registry_url: str,
+    keys_dir: Path,
+    limits: ApiLimits | None = None,
+    enforce_limits: bool = True,
+) -> FastAPI:
     """Return a standalone app serving only the registry API under ``/api/v1``.
 
-    The registry is opened (and migrated) at start-up and closed at shutdown.
+    The registry is opened (and migrated) at start-up and closed at shutdown. As in
+    :func:`friendshore.api.app.create_app`, a body over ``limits.max_body_bytes`` is a
+    413 and a query parameter a route does not declare is a 422.
+
+    Parameters
+    ----------
+    registry_url
+        The registry's database URL.
+    keys_dir
+        The members' signing keys.
+    limits
+        The request body limit (default: :class:`~friendshore.api.limits.ApiLimits`'s, 2 MiB).
+    enforce_limits
+        ``False``: neither the body limit nor the query check (the benchmark's baseline).
     """
 
     @asynccontextmanager
@@ -749,20 +799,27 @@ def create_registry_app(*, registry_url: str, keys_dir: Path) -> FastAPI:
         version="1",
         lifespan=lifespan,
     )
-    app.include_router(router, prefix=API_PREFIX)
+    checks = [KNOWN_QUERY] if enforce_limits else []
+    app.include_router(router, prefix=API_PREFIX, dependencies=checks)
     install_error_handlers(app)
 
     @app.get("/healthz", include_in_schema=False)
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    if enforce_limits:
+        max_bytes = (limits or ApiLimits()).max_body_bytes
+        app.add_middleware(BodyLimit, max_bytes=max_bytes)
     return app
 
 
 def registry_app_from_env() -> FastAPI:
-    """Return :func:`create_registry_app` for ``$FRIENDSHORE_REGISTRY`` and ``$FRIENDSHORE_KEYS``.
+    """Return :func:`create_registry_app` for ``$FRIENDSHORE_REGISTRY`` and ``$FRIENDSHORE_KEYS``
+    (body limit: ``$FRIENDSHORE_MAX_BODY_BYTES``, :meth:`ApiLimits.from_env`).
 
     For ``uvicorn --factory friendshore.api.registry:registry_app_from_env``.
     """
     url = os.environ.get(REGISTRY_ENV) or default_registry_url()
-    return create_registry_app(registry_url=url, keys_dir=keystore.default_keys_dir())
+    return create_registry_app(
+        registry_url=url, keys_dir=keystore.default_keys_dir(), limits=ApiLimits.from_env()
+    )

@@ -305,8 +305,11 @@ def run_command(
     """
     from friendshore.policy.floors import floor_payload, floor_schedule
     from friendshore.report.floor import floor_summary, write_floor_outputs
+    from friendshore.report.html import check_report_dir
 
     period = parse_years(years)
+    if out_dir is not None:
+        check_report_dir(out_dir)
     result = _run(
         reference,
         mode=mode,

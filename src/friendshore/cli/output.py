@@ -17,10 +17,10 @@ from friendshore._core.types import OutputFormat
 if TYPE_CHECKING:
     import pandas as pd
 
-stdout = Console(soft_wrap=True)
+stdout = Console(soft_wrap=True, emoji=False)
 if not stdout.is_terminal:  # pipes and files get the whole table, not 80 columns
-    stdout = Console(soft_wrap=True, width=200)
-stderr = Console(stderr=True, soft_wrap=True)
+    stdout = Console(soft_wrap=True, emoji=False, width=200)
+stderr = Console(stderr=True, soft_wrap=True, emoji=False)
 
 
 def _cell(value: Any, column: str = "") -> str:

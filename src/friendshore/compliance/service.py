@@ -12,7 +12,16 @@ Every operation takes the :class:`Principal` acting and enforces its role:
 Each change (declaration, issuance, revocation, key registration, API key) appends
 an entry to the registry's hash-chained audit log in the same transaction.
 API keys are random 256-bit tokens; the registry keeps only their SHA-256 (a fast
-hash suffices for high-entropy secrets, unlike passwords).
+hash suffices for high-entropy secrets, unlike passwords). A key may expire
+(``expires_at``) and be revoked (:meth:`ComplianceService.revoke_api_key`); both are
+checked on every authentication. An issuer key's name must be a member code of the
+zone, exactly as the zone file writes it.
+
+The members' signing keys are published as the zone's signed key list
+(:meth:`ComplianceService.key_list`, :mod:`friendshore.compliance.keylist`), which
+:meth:`ComplianceService.verify_offline` checks a certificate's issuer against
+without the registry. :meth:`ComplianceService.rotate_key` replaces a member's key;
+the old one stays listed, valid until the rotation.
 """
 
 from __future__ import annotations
@@ -38,6 +47,7 @@ from friendshore._core.errors import FriendshoreError, InputError
 from friendshore.compliance.canonical import sha256_hex
 from friendshore.compliance.certificates import (
     did_key,
+    format_time,
     parse_time,
     public_key_from_did,
     raw_public_key,
@@ -45,8 +55,9 @@ from friendshore.compliance.certificates import (
     unsigned_credential,
     verify_proof,
 )
-from friendshore.compliance.declaration import Declaration
+from friendshore.compliance.declaration import ID_PATTERN, MAX_ID_LENGTH, Declaration
 from friendshore.compliance.evaluate import Evaluation, evaluate
+from friendshore.compliance.keylist import KeyList, build_key_list, key_list_version, zone_identity
 from friendshore.compliance.rules import (
     CERTIFICATE_OF_ORIGIN,
     RulePack,
@@ -55,6 +66,7 @@ from friendshore.compliance.rules import (
 )
 from friendshore.data import keystore
 from friendshore.data.registry import (
+    ApiKeyRecord,
     AuditCheck,
     AuditRecord,
     CertificateRecord,
@@ -68,6 +80,7 @@ from friendshore.data.registry import (
 __all__ = [
     "DEFAULT_ISSUE_PACKS",
     "AccessDeniedError",
+    "ApiKeyRefusedError",
     "ComplianceService",
     "ConflictError",
     "IdempotencyMismatchError",
@@ -147,6 +160,10 @@ class NotIssuableError(RequestError):
         self.evaluation = evaluation
 
 
+class ApiKeyRefusedError(FriendshoreError):
+    """A bearer token that is unknown, revoked or expired (HTTP 401); the message says which."""
+
+
 class Verification(pydantic.BaseModel):
     """The outcome of verifying a certificate: every check and the overall verdict."""
 
@@ -161,6 +178,7 @@ class Verification(pydantic.BaseModel):
         "invalid_signature",
         "unknown_issuer",
         "not_in_registry",
+        "revocation_unchecked",
         "malformed",
     ]
     reason: str
@@ -188,6 +206,8 @@ class IssueResult:
 #: in a certificate is malformed, and is never sent to the database.
 _SERIAL = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 _MEMBER = re.compile(r"[A-Za-z0-9._-]{1,32}")
+#: A principal name of an applicant or auditor key (an applicant id: as in declarations).
+_PRINCIPAL = re.compile(ID_PATTERN.removeprefix("^").removesuffix("$"))
 
 
 def _midnight(day: date) -> datetime:
@@ -216,7 +236,8 @@ class ComplianceService:
     def __init__(self, registry: Registry, *, keys_dir: Path | None = None) -> None:
         self.registry = registry
         self.keys_dir = keys_dir if keys_dir is not None else keystore.default_keys_dir()
-        self._keys: dict[str, Ed25519PrivateKey] = {}
+        self._keys: dict[str, tuple[tuple[int, int], Ed25519PrivateKey]] = {}
+        self._key_list: tuple[int, dict[str, Any]] | None = None
         self._proof_cache: OrderedDict[str, tuple[bool, str, str | None]] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._keys_by_member: dict[str, frozenset[str]] = {}
@@ -224,34 +245,168 @@ class ComplianceService:
 
     # --- authentication ------------------------------------------------------------------
 
-    def create_api_key(self, role: Role, name: str, *, label: str = "") -> str:
-        """Create an API key for ``name`` in ``role``; return the token (shown once)."""
+    @staticmethod
+    def check_principal_name(role: Role, name: str) -> str:
+        """Return ``name`` if it may name a principal of ``role``; else raise.
+
+        An issuer is a member of the zone, by its exact code (``EU27``, ``USA``: no
+        other case, no spaces, no look-alike letters); an applicant or auditor name is
+        an applicant id (letters, digits and ``. _ : -``, starting with a letter or digit,
+        at most 128 characters, the registry's column).
+
+        Raises
+        ------
+        RequestError
+            If it may not (``field``: ``name``).
+        """
+        if len(name) > MAX_ID_LENGTH:
+            raise RequestError(
+                f"a principal name has at most {MAX_ID_LENGTH} characters ({len(name)} given)",
+                field="name",
+            )
+        if role is Role.ISSUER:
+            zone, members = zone_identity()
+            if name not in members:
+                raise RequestError(
+                    f"{name!r} is not a member of the zone ({zone}): an issuer is one of "
+                    f"{', '.join(members)}, written exactly so",
+                    field="name",
+                )
+            return name
+        if not _PRINCIPAL.fullmatch(name) or not name[0].isascii() or not name[0].isalnum():
+            raise RequestError(
+                f"{name!r} is not a principal name: use letters, digits and . _ : - "
+                "(starting with a letter or digit), as an applicant id",
+                field="name",
+            )
+        return name
+
+    def create_api_key(
+        self, role: Role, name: str, *, label: str = "", expires_at: datetime | None = None
+    ) -> str:
+        """Create an API key for ``name`` in ``role``; return the token (shown once).
+
+        ``expires_at``: the key is refused from this instant on (``None``: never).
+        The key's id (to revoke it) is the first 16 hex digits of the token's SHA-256,
+        :func:`api_key_id`.
+
+        Raises
+        ------
+        InputError
+            For the public role, a name :meth:`check_principal_name` refuses, a label
+            over 256 characters or an expiry not in the future.
+        """
         if role is Role.PUBLIC:
             raise InputError("the public role needs no key")
         if not name.strip():
             raise InputError("give the principal's name (applicant id, member code, auditor)")
+        self.check_principal_name(role, name)
+        if len(label) > 256:
+            raise RequestError("a label has at most 256 characters", field="label")
+        expires = None
+        if expires_at is not None:
+            if expires_at.tzinfo is None:
+                expires_at = expires_at.replace(tzinfo=UTC)
+            if expires_at <= datetime.now(UTC):
+                raise RequestError(
+                    f"the expiry {format_time(expires_at)} is not in the future", field="expires"
+                )
+            expires = expires_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         token = "fsk_" + secrets.token_urlsafe(32)
         at = utc_now()
+        digest = hash_token(token)
         with self.registry.write() as tx:
             tx.add_api_key(
-                key_hash=hash_token(token), role=role.value, principal=name, label=label, at=at
+                key_hash=digest,
+                role=role.value,
+                principal=name,
+                label=label,
+                at=at,
+                expires_at=expires,
             )
             tx.append_audit(
                 actor="admin",
                 action="api_key.create",
                 subject=f"{role.value}:{name}",
-                details={"role": role.value, "principal": name, "label": label},
+                details={
+                    "role": role.value,
+                    "principal": name,
+                    "label": label,
+                    "key_id": digest[:16],
+                    "expires_at": expires,
+                },
                 at=at,
             )
         return token
 
-    def authenticate(self, token: str) -> Principal | None:
-        """Return the principal of a bearer token, or ``None`` if it is unknown or revoked."""
+    def check_api_key(self, token: str) -> Principal:
+        """Return the principal of a bearer token.
+
+        Raises
+        ------
+        ApiKeyRefusedError
+            If the token is unknown, revoked or expired (the message says which and when).
+        """
         with self.registry.read() as tx:
             record = tx.api_key(hash_token(token))
-        if record is None or record.revoked_at is not None:
-            return None
+        if record is None:
+            raise ApiKeyRefusedError("unknown API key")
+        if record.revoked_at is not None:
+            raise ApiKeyRefusedError(f"API key {record.key_id} was revoked at {record.revoked_at}")
+        if record.expires_at is not None and record.expires_at <= utc_now():
+            raise ApiKeyRefusedError(f"API key {record.key_id} expired at {record.expires_at}")
         return Principal(Role(record.role), record.principal)
+
+    def authenticate(self, token: str) -> Principal | None:
+        """Return the principal of a bearer token, or ``None`` if unknown, revoked or expired."""
+        try:
+            return self.check_api_key(token)
+        except ApiKeyRefusedError:
+            return None
+
+    def api_keys(self) -> list[ApiKeyRecord]:
+        """Return every API key (hash, role, principal, label, dates), oldest first."""
+        with self.registry.read() as tx:
+            return tx.api_keys()
+
+    def revoke_api_key(self, key_id: str, *, actor: str = "admin") -> ApiKeyRecord:
+        """Revoke an API key by its id (16+ hex digits of its hash) or by its token.
+
+        Raises
+        ------
+        NotFoundError
+            If no key has this id, or several do (give more digits).
+        ConflictError
+            If it is already revoked.
+        """
+        ident = key_id.strip()
+        prefix = hash_token(ident) if ident.startswith("fsk_") else ident.lower()
+        if not re.fullmatch(r"[0-9a-f]{16,64}", prefix):
+            raise RequestError(
+                f"{key_id!r} is not an API key id (16 to 64 hex digits, `comply token list`)",
+                field="key_id",
+            )
+        at = utc_now()
+        with self.registry.write() as tx:
+            found = tx.api_keys_by_id(prefix)
+            if not found:
+                raise NotFoundError(f"no API key {key_id!r}", field="key_id")
+            if len(found) > 1:
+                raise NotFoundError(f"several API keys start with {prefix}", field="key_id")
+            record = found[0]
+            if not tx.revoke_api_key(record.key_hash, at=at):
+                raise ConflictError(
+                    f"API key {record.key_id} is already revoked (at {record.revoked_at})",
+                    field="key_id",
+                )
+            tx.append_audit(
+                actor=actor,
+                action="api_key.revoke",
+                subject=f"{record.role}:{record.principal}",
+                details={"key_id": record.key_id},
+                at=at,
+            )
+        return ApiKeyRecord(**{**record.__dict__, "revoked_at": at})
 
     # --- declarations and evaluation -----------------------------------------------------
 
@@ -423,10 +578,13 @@ class ComplianceService:
         )
 
     def _signing_key(self, member: str) -> Ed25519PrivateKey:
-        key = self._keys.get(member)
-        if key is None:
-            key = keystore.load_private_key(self.keys_dir, member)
-            self._keys[member] = key
+        """The member's current key (read again when its file changed: a rotation)."""
+        stamp = keystore.key_stamp(self.keys_dir, member)
+        cached = self._keys.get(member)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        key = keystore.load_private_key(self.keys_dir, member)
+        self._keys[member] = (stamp, key)
         return key
 
     def issue(
@@ -542,8 +700,14 @@ class ComplianceService:
                     return self._replayed(tx.certificate(found[1]), found, request_hash)
             if record is None:
                 record = self._add_declaration(tx, principal, declaration, body=body, at=at)
-            known = did in self._keys_by_member.get(member, frozenset())
-            if not known and all(k.key_id != did for k in tx.issuer_keys(member)):
+            registered = tx.issuer_keys(member)
+            if any(k.key_id == did and k.retired_at is not None for k in registered):
+                self._keys.pop(member, None)
+                raise ConflictError(
+                    f"the signing key of {member} was rotated while issuing: retry",
+                    field="declaration_ref" if declaration_ref is not None else "declaration",
+                )
+            if all(k.key_id != did for k in registered):
                 if tx.issuer_key(did) is not None:
                     raise ConflictError(f"the key {did} is registered to another member")
                 tx.add_issuer_key(
@@ -653,6 +817,159 @@ class ComplianceService:
                 at=at,
             )
         return record
+
+    # --- issuer keys: rotation and the published key list ----------------------------------
+
+    def rotate_key(self, principal: Principal) -> tuple[str, str]:
+        """Replace the issuer's member key with a new one; return ``(old did, new did)``.
+
+        In one registry transaction the old key is registered if it was not yet (it
+        signed nothing here then), retired (``retired_at`` now: it stays listed, valid
+        until now, to verify what it signed) and the new key registered from now; the
+        key files are swapped only after that commit (:func:`keystore.rotate_key`).
+
+        Raises
+        ------
+        AccessDeniedError
+            If the principal is not an issuer.
+        DataError
+            If the member has no key to rotate.
+        """
+        self._require(principal, Role.ISSUER)
+        member = self.check_principal_name(Role.ISSUER, principal.name)
+        dids: list[str] = []
+
+        def commit(old: Ed25519PrivateKey, new: Ed25519PrivateKey) -> None:
+            old_did, new_did = did_key(old.public_key()), did_key(new.public_key())
+            at = utc_now()
+            with self.registry.write() as tx:
+                found = tx.issuer_key(old_did)
+                if found is not None and found.member != member:
+                    raise ConflictError(f"the key {old_did} is registered to {found.member}")
+                if found is None:
+                    tx.add_issuer_key(
+                        key_id=old_did,
+                        member=member,
+                        public_key_b64=did_public_key_b64(old_did),
+                        at=at,
+                    )
+                tx.retire_issuer_key(old_did, at=at)
+                tx.add_issuer_key(
+                    key_id=new_did,
+                    member=member,
+                    public_key_b64=did_public_key_b64(new_did),
+                    at=at,
+                )
+                tx.append_audit(
+                    actor=str(principal),
+                    action="issuer_key.rotate",
+                    subject=member,
+                    details={"retired": old_did, "key_id": new_did},
+                    at=at,
+                )
+            dids.extend([old_did, new_did])
+
+        keystore.rotate_key(self.keys_dir, member, commit)
+        self._keys.pop(member, None)
+        self._keys_by_member.pop(member, None)
+        return dids[0], dids[1]
+
+    def key_list(self) -> dict[str, Any]:
+        """Return the zone's signed key list of every member's keys (cached per version).
+
+        Raises
+        ------
+        DataError
+            If there is no zone key (``friendshore comply keygen --zone``).
+        """
+        with self.registry.read() as tx:
+            keys = tx.issuer_keys()
+        version = key_list_version(keys)
+        cached = self._key_list
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        zone, members = zone_identity()
+        document = build_key_list(
+            keys, members=members, zone_key=keystore.load_zone_key(self.keys_dir), zone=zone
+        )
+        self._key_list = (version, document)
+        return document
+
+    @classmethod
+    def verify_offline(
+        cls, document: dict[str, Any], key_list: KeyList, *, at: datetime | None = None
+    ) -> Verification:
+        """Verify a certificate without the registry, against a verified key list.
+
+        Checks the Ed25519 signature; that the signing key is a key of the member
+        named in ``issuer.member`` in ``key_list``, valid at the certificate's
+        issuance (``proof.created``); the validity dates at ``at``. Revocation needs
+        the registry: a certificate that passes every offline check has status
+        ``revocation_unchecked`` (``valid`` true, ``checks.revocation`` null).
+        """
+        if not isinstance(document, dict):
+            return cls._result("malformed", "a certificate is a JSON object", at)
+        subject = document.get("credentialSubject")
+        serial = subject.get("serial") if isinstance(subject, dict) else None
+        issuer = document.get("issuer")
+        member = issuer.get("member") if isinstance(issuer, dict) else None
+        extra: dict[str, Any] = {
+            "serial": serial if isinstance(serial, str) and _SERIAL.fullmatch(serial) else None,
+            "member": member if isinstance(member, str) and _MEMBER.fullmatch(member) else None,
+        }
+        checks: dict[str, bool | None] = {
+            "signature": None,
+            "issuer": None,
+            "registry": None,
+            "validity": None,
+            "revocation": None,
+        }
+        try:
+            ok, reason, did = verify_proof(document)
+        except (TypeError, ValueError) as exc:
+            return cls._result("malformed", f"not a JSON credential: {exc}", at, **extra)
+        checks["signature"] = ok
+        if not ok:
+            return cls._result("invalid_signature", reason, at, checks=checks, **extra)
+        proof = document["proof"]
+        valid_from, valid_until = document.get("validFrom"), document.get("validUntil")
+        try:
+            created = parse_time(proof.get("created", ""))
+            start = parse_time(valid_from) if isinstance(valid_from, str) else None
+            end = parse_time(valid_until) if isinstance(valid_until, str) else None
+        except ValueError:
+            return cls._result("malformed", "proof.created or the validity are not dates", at)
+        if start is None or end is None:
+            return cls._result("malformed", "validFrom/validUntil missing", at, **extra)
+        bound, why = key_list.check(extra["member"], did, created)
+        checks["issuer"] = bound
+        if not bound:
+            return cls._result("unknown_issuer", why, at, checks=checks, **extra)
+        moment = at or datetime.now(UTC)
+        dates = {"valid_from": valid_from, "valid_until": valid_until}
+        checks["validity"] = start <= moment < end
+        if moment < start:
+            return cls._result(
+                "not_yet_valid",
+                f"valid only from {valid_from}",
+                at,
+                checks=checks,
+                **extra,
+                **dates,
+            )
+        if moment >= end:
+            return cls._result(
+                "expired", f"expired at {valid_until}", at, checks=checks, **extra, **dates
+            )
+        return cls._result(
+            "revocation_unchecked",
+            f"signed by {member} with its {why}; within its validity; revocation not "
+            "checked (offline: ask the registry)",
+            at,
+            checks=checks,
+            **extra,
+            **dates,
+        )
 
     # --- verification ----------------------------------------------------------------------
 
@@ -854,7 +1171,7 @@ class ComplianceService:
         checks = fields.pop("checks", {})
         moment = at or datetime.now(UTC)
         return Verification(
-            valid=status == "valid",
+            valid=status in ("valid", "revocation_unchecked"),
             status=status,
             reason=reason,
             checked_at=moment.strftime("%Y-%m-%dT%H:%M:%SZ"),

@@ -6,6 +6,13 @@ key (PKCS#8 PEM, unencrypted, file mode 0600, directory 0700) and
 ``<MEMBER>.ed25519.pub.pem`` the public key. Keys are made only by
 :func:`generate_key` (``friendshore comply keygen``), never silently; an existing
 key is never overwritten.
+
+The zone's own key, which signs the published key list of the members' keys
+(:mod:`friendshore.compliance.keylist`), is ``zone.ed25519.pem`` in the same
+directory (``friendshore comply keygen --zone``). A member key is replaced only by
+:func:`rotate_key` (``friendshore comply keygen --member M --rotate``): the new key
+takes the member's file names and the retired key's public key is kept as
+``retired/<MEMBER>.<UTC time>.ed25519.pub.pem`` (its private key is deleted).
 """
 
 from __future__ import annotations
@@ -14,6 +21,8 @@ import os
 import re
 import stat
 import tempfile
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import platformdirs
@@ -21,19 +30,28 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from friendshore._core.errors import DataError, InputError
+from friendshore.data.documents import read_text
 
 __all__ = [
     "KEYS_ENV",
+    "ZONE_KEY",
     "default_keys_dir",
     "generate_key",
+    "generate_zone_key",
     "key_path",
+    "key_stamp",
     "list_keys",
     "load_private_key",
     "load_public_key",
+    "load_zone_key",
+    "read_key_list_file",
+    "rotate_key",
 ]
 
 KEYS_ENV = "FRIENDSHORE_KEYS"
 _MEMBER = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,31}$")
+#: The file name stem of the zone key (lower case: never a member code).
+ZONE_KEY = "zone"
 
 
 def default_keys_dir() -> Path:
@@ -81,11 +99,22 @@ def generate_key(keys_dir: Path, member: str) -> Path:
     InputError
         If ``member`` is not a member code or a key for it already exists.
     """
-    path = key_path(keys_dir, member)
-    keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if path.exists():
-        raise InputError(f"{path}: a key for {member} already exists; it is never overwritten")
-    private = Ed25519PrivateKey.generate()
+    return _generate(keys_dir, key_path(keys_dir, member), _public_path(keys_dir, member), member)
+
+
+def generate_zone_key(keys_dir: Path) -> Path:
+    """Generate the zone's Ed25519 key pair (it signs the key list); return its path.
+
+    Raises
+    ------
+    InputError
+        If the zone key already exists.
+    """
+    path = keys_dir / f"{ZONE_KEY}.ed25519.pem"
+    return _generate(keys_dir, path, keys_dir / f"{ZONE_KEY}.ed25519.pub.pem", "the zone")
+
+
+def _pems(private: Ed25519PrivateKey) -> tuple[bytes, bytes]:
     pem = private.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
@@ -94,14 +123,92 @@ def generate_key(keys_dir: Path, member: str) -> Path:
     public = private.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
+    return pem, public
+
+
+def _generate(keys_dir: Path, path: Path, pub: Path, owner: str) -> Path:
+    keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if path.exists():
+        raise InputError(f"{path}: a key for {owner} already exists; it is never overwritten")
+    pem, public = _pems(Ed25519PrivateKey.generate())
     try:
         _write_new(path, pem, 0o600)
     except FileExistsError:
-        raise InputError(f"{path}: a key for {member} already exists") from None
-    pub = _public_path(keys_dir, member)
+        raise InputError(f"{path}: a key for {owner} already exists") from None
     pub.unlink(missing_ok=True)
     _write_new(pub, public, 0o644)
     return path
+
+
+def rotate_key(
+    keys_dir: Path,
+    member: str,
+    commit: Callable[[Ed25519PrivateKey, Ed25519PrivateKey], None],
+) -> Path:
+    """Replace the signing key of ``member`` with a new one; return the key path.
+
+    The new key pair is written to temporary files first; ``commit(old, new)`` then
+    records the change elsewhere (the registry retires the old key and registers the
+    new one) and only if it returns are the files swapped: the old public key is
+    kept under ``retired/``, the old private key is replaced (gone).
+
+    Raises
+    ------
+    DataError
+        If the member has no key yet (see :func:`load_private_key`).
+    """
+    old = load_private_key(keys_dir, member)
+    path = key_path(keys_dir, member)
+    pub = _public_path(keys_dir, member)
+    new = Ed25519PrivateKey.generate()
+    pem, public = _pems(new)
+    staged = [(path, path.with_name(f".{path.name}.next"), pem, 0o600)]
+    staged.append((pub, pub.with_name(f".{pub.name}.next"), public, 0o644))
+    try:
+        for _, tmp, data, mode in staged:
+            tmp.unlink(missing_ok=True)
+            _write_new(tmp, data, mode)
+        commit(old, new)
+        retired = keys_dir / "retired"
+        retired.mkdir(exist_ok=True, mode=0o700)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        _, old_public = _pems(old)
+        _write_new(retired / f"{member}.{stamp}.ed25519.pub.pem", old_public, 0o644)
+        for final, tmp, _, _ in staged:
+            os.replace(tmp, final)
+    finally:
+        for _, tmp, _, _ in staged:
+            tmp.unlink(missing_ok=True)
+    return path
+
+
+def key_stamp(keys_dir: Path, member: str) -> tuple[int, int]:
+    """Return ``(inode, mtime_ns)`` of the member's key file (``(0, 0)`` if none).
+
+    A rotation replaces the file, so a changed stamp tells a cached key is stale.
+    """
+    try:
+        info = key_path(keys_dir, member).stat()
+    except OSError:
+        return (0, 0)
+    return (info.st_ino, info.st_mtime_ns)
+
+
+def load_zone_key(keys_dir: Path) -> Ed25519PrivateKey:
+    """Read the zone's private key (``zone.ed25519.pem``).
+
+    Raises
+    ------
+    DataError
+        If there is none (``friendshore comply keygen --zone``), or it is unreadable.
+    """
+    path = keys_dir / f"{ZONE_KEY}.ed25519.pem"
+    if not path.exists():
+        raise DataError(
+            f"no zone key: create one with `friendshore comply keygen --zone --keys {keys_dir}`",
+            file=path,
+        )
+    return _load_private(path)
 
 
 def load_private_key(keys_dir: Path, member: str) -> Ed25519PrivateKey:
@@ -114,14 +221,20 @@ def load_private_key(keys_dir: Path, member: str) -> Ed25519PrivateKey:
         by group or others, or it is not an Ed25519 private key.
     """
     path = key_path(keys_dir, member)
-    try:
-        mode = path.stat().st_mode
-    except FileNotFoundError:
+    if not path.exists():
         raise DataError(
             f"no signing key for {member}: create one with `friendshore comply keygen "
             f"--member {member} --keys {keys_dir}`",
             file=path,
-        ) from None
+        )
+    return _load_private(path)
+
+
+def _load_private(path: Path) -> Ed25519PrivateKey:
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise DataError("the key file is gone", file=path) from None
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise DataError(
             f"key file permissions {stat.S_IMODE(mode):04o} are too open: chmod 600", file=path
@@ -159,4 +272,16 @@ def list_keys(keys_dir: Path) -> list[str]:
     """Return the members with a private key in ``keys_dir``, sorted."""
     if not keys_dir.is_dir():
         return []
-    return sorted(p.name.removesuffix(".ed25519.pem") for p in keys_dir.glob("*.ed25519.pem"))
+    names = (p.name.removesuffix(".ed25519.pem") for p in keys_dir.glob("*.ed25519.pem"))
+    return sorted(n for n in names if n != ZONE_KEY)
+
+
+def read_key_list_file(path: Path) -> str:
+    """Read a key list file (JSON text, UTF-8; ``friendshore comply keys export``).
+
+    Raises
+    ------
+    DataError
+        If the file is missing, a directory or not UTF-8.
+    """
+    return read_text(path, what="key list")

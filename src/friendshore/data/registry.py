@@ -95,6 +95,7 @@ class IssuerKey(Base):
     member: Mapped[str] = mapped_column(sa.String(32), index=True)
     public_key_b64: Mapped[str] = mapped_column(sa.String(64))
     created_at: Mapped[str] = mapped_column(sa.String(32))
+    retired_at: Mapped[str | None] = mapped_column(sa.String(32), nullable=True)
 
 
 class DeclarationRow(Base):
@@ -149,6 +150,7 @@ class ApiKeyRow(Base):
     label: Mapped[str] = mapped_column(sa.String(256))
     created_at: Mapped[str] = mapped_column(sa.String(32))
     revoked_at: Mapped[str | None] = mapped_column(sa.String(32), nullable=True)
+    expires_at: Mapped[str | None] = mapped_column(sa.String(32), nullable=True)
 
 
 class IdempotencyRow(Base):
@@ -183,12 +185,17 @@ class AuditRow(Base):
 
 @dataclass(frozen=True)
 class IssuerKeyRecord:
-    """A registered issuer public key (raw 32 bytes, base64)."""
+    """A registered issuer public key (raw 32 bytes, base64).
+
+    ``created_at`` starts its validity; ``retired_at`` (``None`` for the current key)
+    ends it: a rotated key stays registered to verify what it signed before.
+    """
 
     key_id: str
     member: str
     public_key_b64: str
     created_at: str
+    retired_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -230,7 +237,10 @@ class RevocationRecord:
 
 @dataclass(frozen=True)
 class ApiKeyRecord:
-    """An API key's role and principal (the token itself is never stored)."""
+    """An API key's role and principal (the token itself is never stored).
+
+    Its id is the first 16 hex digits of ``key_hash`` (:attr:`key_id`).
+    """
 
     key_hash: str
     role: str
@@ -238,6 +248,12 @@ class ApiKeyRecord:
     label: str
     created_at: str
     revoked_at: str | None
+    expires_at: str | None = None
+
+    @property
+    def key_id(self) -> str:
+        """The key's public id: the first 16 hex digits of the token's SHA-256."""
+        return self.key_hash[:16]
 
 
 @dataclass(frozen=True)
@@ -299,6 +315,16 @@ def _cert(row: CertificateRow) -> CertificateRecord:
     )
 
 
+def _issuer_key(r: IssuerKey) -> IssuerKeyRecord:
+    return IssuerKeyRecord(r.key_id, r.member, r.public_key_b64, r.created_at, r.retired_at)
+
+
+def _api_key(r: ApiKeyRow) -> ApiKeyRecord:
+    return ApiKeyRecord(
+        r.key_hash, r.role, r.principal, r.label, r.created_at, r.revoked_at, r.expires_at
+    )
+
+
 def _audit(row: AuditRow) -> AuditRecord:
     return AuditRecord(
         seq=row.seq,
@@ -329,19 +355,22 @@ class RegistryTxn:
         stmt = select(IssuerKey).order_by(IssuerKey.created_at, IssuerKey.key_id)
         if member is not None:
             stmt = stmt.where(IssuerKey.member == member)
-        return [
-            IssuerKeyRecord(r.key_id, r.member, r.public_key_b64, r.created_at)
-            for r in self._s.scalars(stmt)
-        ]
+        return [_issuer_key(r) for r in self._s.scalars(stmt)]
 
     def issuer_key(self, key_id: str) -> IssuerKeyRecord | None:
         """Return a registered public key by its id, or ``None``."""
         r = self._s.get(IssuerKey, key_id)
-        return (
-            None
-            if r is None
-            else IssuerKeyRecord(r.key_id, r.member, r.public_key_b64, r.created_at)
-        )
+        return None if r is None else _issuer_key(r)
+
+    def retire_issuer_key(self, key_id: str, *, at: str) -> bool:
+        """Set ``retired_at`` of a current key; return whether it was current."""
+        self._need_write()
+        row = self._s.get(IssuerKey, key_id)
+        if row is None or row.retired_at is not None:
+            return False
+        row.retired_at = at
+        self._s.flush()
+        return True
 
     def add_issuer_key(self, *, key_id: str, member: str, public_key_b64: str, at: str) -> None:
         """Register a public key of ``member``."""
@@ -446,20 +475,56 @@ class RegistryTxn:
         self._s.flush()
 
     # api keys
-    def add_api_key(self, *, key_hash: str, role: str, principal: str, label: str, at: str) -> None:
-        """Store an API key (its hash)."""
+    def add_api_key(
+        self,
+        *,
+        key_hash: str,
+        role: str,
+        principal: str,
+        label: str,
+        at: str,
+        expires_at: str | None = None,
+    ) -> None:
+        """Store an API key (its hash), valid until ``expires_at`` (``None``: no expiry)."""
         self._need_write()
         self._s.add(
-            ApiKeyRow(key_hash=key_hash, role=role, principal=principal, label=label, created_at=at)
+            ApiKeyRow(
+                key_hash=key_hash,
+                role=role,
+                principal=principal,
+                label=label,
+                created_at=at,
+                expires_at=expires_at,
+            )
         )
         self._s.flush()
 
     def api_key(self, key_hash: str) -> ApiKeyRecord | None:
         """Return an API key by the hash of its token, or ``None``."""
         r = self._s.get(ApiKeyRow, key_hash)
-        if r is None:
-            return None
-        return ApiKeyRecord(r.key_hash, r.role, r.principal, r.label, r.created_at, r.revoked_at)
+        return None if r is None else _api_key(r)
+
+    def api_keys_by_id(self, key_id: str) -> list[ApiKeyRecord]:
+        """Return the API keys whose hash starts with ``key_id`` (hex digits only)."""
+        if not key_id or any(c not in "0123456789abcdef" for c in key_id):
+            return []
+        stmt = select(ApiKeyRow).where(ApiKeyRow.key_hash.startswith(key_id)).limit(2)
+        return [_api_key(r) for r in self._s.scalars(stmt)]
+
+    def api_keys(self) -> list[ApiKeyRecord]:
+        """Return every API key, oldest first."""
+        stmt = select(ApiKeyRow).order_by(ApiKeyRow.created_at, ApiKeyRow.key_hash)
+        return [_api_key(r) for r in self._s.scalars(stmt)]
+
+    def revoke_api_key(self, key_hash: str, *, at: str) -> bool:
+        """Set ``revoked_at`` of an API key; return whether it was not revoked before."""
+        self._need_write()
+        row = self._s.get(ApiKeyRow, key_hash)
+        if row is None or row.revoked_at is not None:
+            return False
+        row.revoked_at = at
+        self._s.flush()
+        return True
 
     # idempotency
     def idempotency(self, principal: str, key: str) -> tuple[str, str] | None:

@@ -26,11 +26,13 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from friendshore._core.errors import InputError
 from friendshore.data.catalog import read_minerals
 from friendshore.data.floor_files import write_schedule_csv
 from friendshore.report.figures import CHINA_COLOUR, MEMBER_COLOURS, OKABE_ITO, ZONE_COLOUR
 from friendshore.report.html import (
     attribution_html,
+    check_report_dir,
     figure_html,
     figure_layout,
     format_number,
@@ -574,7 +576,11 @@ def write_floor_outputs(
     written are they moved over their names (a rename each), so a failure
     leaves ``out_dir`` as it was.
     """
-    out_dir.mkdir(parents=True, exist_ok=True)
+    check_report_dir(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"{out_dir}: cannot create the output folder ({exc.strerror})") from None
     stage = Path(tempfile.mkdtemp(prefix=".floor-", dir=out_dir))
     try:
         names: list[str] = []

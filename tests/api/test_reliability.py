@@ -227,3 +227,35 @@ def test_a_100_mb_body_gets_413_unread(server: Server, chunked: bool) -> None:
     assert sent < 50 * MIB, f"the server took {sent / MIB:.0f} MiB before refusing"
     assert server.rss_mib() - before < 50
     assert httpx.get(f"{server.base}/api/v1/health").status_code == 200
+
+
+#: Anonymous job POSTs from one address against the real server (quota 2 by default).
+JOB_POSTS = 100
+
+
+def test_anonymous_job_posts_beyond_the_quota_get_429(server: Server) -> None:
+    """100 Monte Carlo POSTs from one anonymous caller: 2 accepted, 98 refused with
+    ``Retry-After``; the caller never has more than its quota queued or running."""
+    with httpx.Client(base_url=f"{server.base}/api/v1", timeout=60) as http:
+        scenario = http.get("/scenarios/cn-gallium-germanium-2023").json()
+        body = {"scenario": scenario, "draws": 20_000, "seed": 1}
+        statuses: list[int] = []
+        accepted: list[str] = []
+        most_active = 0
+        for _ in range(JOB_POSTS):
+            response = http.post("/scenarios/montecarlo", json=body)
+            statuses.append(response.status_code)
+            if response.status_code == 202:
+                accepted.append(response.json()["id"])
+            else:
+                assert response.status_code == 429, response.text
+                assert int(response.headers["retry-after"]) >= 1
+                assert response.json()["field"] is None
+            active = [j for j in http.get("/jobs").json() if j["status"] in ("queued", "running")]
+            most_active = max(most_active, len(active))
+        assert statuses.count(202) == 2
+        assert statuses.count(429) == JOB_POSTS - 2
+        assert most_active <= 2
+        for job_id in accepted:  # leave the server idle for the other tests
+            http.delete(f"/jobs/{job_id}")
+        assert http.get("/health").status_code == 200

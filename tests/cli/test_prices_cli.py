@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import shutil
-import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -14,32 +12,10 @@ import pytest
 from typer.testing import CliRunner
 
 from friendshore.cli.main import app
-from friendshore.data.readers import pinksheet
-from friendshore.data.resources import bundled_path
 from friendshore.data.store import query
+from pinksheet_helpers import patched_pinksheet
 
 runner = CliRunner()
-PINK = bundled_path(*pinksheet.BUNDLED)
-SHEET_XML = "xl/worksheets/sheet2.xml"  # "Monthly Prices"
-
-
-def patched_pinksheet(target: Path, cells: dict[str, str | float]) -> Path:
-    """A copy of the bundled Pink Sheet with some cells of "Monthly Prices" replaced."""
-    with zipfile.ZipFile(PINK) as src:
-        xml = src.read(SHEET_XML).decode("utf-8")
-        for ref, value in cells.items():
-            cell = (
-                f'<c r="{ref}"><v>{value}</v></c>'
-                if isinstance(value, float)
-                else f'<c r="{ref}" t="inlineStr"><is><t>{value}</t></is></c>'
-            )
-            xml, n = re.subn(rf'<c r="{ref}"[^>]*?(?:/>|>.*?</c>)', cell, xml, count=1)
-            assert n == 1, ref
-        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
-            for info in src.infolist():
-                data = xml.encode("utf-8") if info.filename == SHEET_XML else src.read(info)
-                out.writestr(info, data)
-    return target
 
 
 def invoke(store: Path, *args: str) -> tuple[int, str, str]:

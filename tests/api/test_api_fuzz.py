@@ -156,7 +156,7 @@ def test_no_server_errors_in_any_operation(case: schemathesis.Case[Any]) -> None
 # Jobs finish in the background, so their answers (202, 429, a job's state) depend on
 # timing: a state machine must see the same answers for the same steps. Their linked calls
 # are covered by tests/api/test_jobs_limits.py; here, by the per-operation test above.
-_TIMED = r"/jobs|/scenarios/montecarlo$|/tariffs/ge$|/invest/(optimize|frontier)$"
+_TIMED = r"/jobs|/scenarios/montecarlo$|/tariffs/ge$|/invest/(optimize|frontier)$|/stockpile$"
 
 
 class APIWorkflow(schema.exclude(path_regex=_TIMED).as_state_machine()):  # type: ignore[misc]

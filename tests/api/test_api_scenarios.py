@@ -34,6 +34,19 @@ def test_list_equals_the_cli(client: TestClient) -> None:
     assert GALLIUM in {s["id"] for s in listed}
 
 
+def test_list_by_mineral_equals_the_cli(client: TestClient) -> None:
+    listed = client.get("/api/v1/scenarios", params={"mineral": "germanium"}).json()
+    assert listed == cli_json("scenario", "list", "--mineral", "germanium")
+    assert {s["id"] for s in listed} == {GALLIUM, "cn-us-ga-ge-sb-2024"}
+    # names and synonyms as everywhere; a typo is a 422 with a suggestion
+    by_name = client.get("/api/v1/scenarios", params={"mineral": "Germanium"}).json()
+    assert by_name == listed
+    response = client.get("/api/v1/scenarios", params={"mineral": "germanum"})
+    assert response.status_code == 422
+    assert response.json()["field"] == "mineral"
+    assert "germanium" in response.json()["detail"]
+
+
 def test_show_equals_the_cli_and_is_a_valid_body(client: TestClient) -> None:
     body = shipped(client)
     assert body == cli_json("scenario", "show", GALLIUM)

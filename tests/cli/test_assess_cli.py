@@ -26,7 +26,7 @@ def test_assess_prints_the_ranked_summary_and_writes_the_report(
     assert code == 0, err
     assert "ranked by China's share of world output" in out
     first = next(line for line in out.splitlines() if "│" in line)
-    assert "gallium" in first  # China refines 98% of the world's gallium (MCS 2024)
+    assert "Gallium" in first  # China refines 98% of the world's gallium (MCS 2024)
     assert (tmp_path / "report" / "index.html").is_file()
 
 
@@ -155,7 +155,7 @@ def test_metrics_dependence_and_supply_risk(store_path: Path) -> None:
         store_path, "metrics", "supply-risk", "--mineral", "graphite", "--format", "csv"
     )
     assert code == 0, err
-    assert out.startswith("source,mineral_id,stage")
+    assert out.startswith("source,mineral_id,mineral_name,stage")
 
 
 def test_metrics_membership(store_path: Path) -> None:

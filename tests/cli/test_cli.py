@@ -122,3 +122,14 @@ def test_a_file_that_is_not_a_store_exits_2() -> None:
     code, _, err = run("sql", "SELECT 1", "--store", "/etc/hostname")
     assert code == 2
     assert "not a friendshore store" in err
+
+
+def test_build_prints_what_it_built(tmp_path: Path) -> None:
+    store = tmp_path / "fresh.duckdb"
+    result = runner.invoke(app, ["data", "build", "--store", str(store)])
+    assert result.exit_code == 0, result.stderr
+    assert "built" in result.stderr
+    for table in ("production", "trade", "prices", "projections"):
+        assert table in result.stdout
+    assert "USGS MCS" in result.stdout
+    assert "CEPII BACI" in result.stdout

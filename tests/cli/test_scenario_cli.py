@@ -19,12 +19,14 @@ DATES = {
     "cn-graphite-2023": "2023-12-01",
     "cn-ree-technology-2023": "2023-12-21",
     "cn-antimony-2024": "2024-09-15",
+    "cn-us-ga-ge-sb-2024": "2024-12-03",
     "cn-heavy-ree-2025": "2025-04-04",
+    "cn-ree-october-2025": "2025-11-08",
     "id-nickel-ore-2020": "2020-01-01",
 }
 
 
-def test_list_json_gives_the_six_scenarios_with_their_dates() -> None:
+def test_list_json_gives_the_shipped_scenarios_with_their_dates() -> None:
     result = runner.invoke(app, ["list", "--format", "json"])
     assert result.exit_code == 0, result.stderr
     records = json.loads(result.stdout)
@@ -37,6 +39,29 @@ def test_list_table_shows_every_id() -> None:
     assert result.exit_code == 0, result.stderr
     for scenario_id in DATES:
         assert scenario_id in result.stdout
+
+
+def test_list_by_mineral_gives_the_measures_that_touch_it() -> None:
+    result = runner.invoke(app, ["list", "--mineral", "gallium", "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    records = json.loads(result.stdout)
+    assert [r["id"] for r in records] == ["cn-gallium-germanium-2023", "cn-us-ga-ge-sb-2024"]
+    assert all("gallium" in r["minerals"].split(", ") for r in records)
+    # HS codes map to their mineral through the concordance: the rare-earth codes
+    result = runner.invoke(app, ["list", "--mineral", "rare_earths", "--format", "json"])
+    ids = [r["id"] for r in json.loads(result.stdout)]
+    assert {"cn-heavy-ree-2025", "cn-ree-october-2025"} <= set(ids)
+    assert "cn-graphite-2023" not in ids
+
+
+def test_list_by_a_mineral_name_and_a_typo() -> None:
+    by_name = runner.invoke(app, ["list", "--mineral", "Rare earths", "--format", "json"])
+    assert by_name.exit_code == 0, by_name.stderr
+    assert {r["id"] for r in json.loads(by_name.stdout)} >= {"cn-heavy-ree-2025"}
+    result = runner.invoke(app, ["list", "--mineral", "galium"])
+    assert result.exit_code == 2
+    assert "unknown mineral 'galium'" in result.stderr
+    assert "did you mean gallium" in " ".join(result.stderr.split()).lower()
 
 
 def test_show_a_shipped_scenario() -> None:
@@ -168,3 +193,13 @@ def test_montecarlo_bad_probabilities_file_names_its_line(
     where, problem = expected
     assert f"{name}, {where}:" in message
     assert problem in message
+
+
+def test_run_table_names_the_members_without_a_loss(store_path: Path) -> None:
+    result = runner.invoke(
+        main_app, ["scenario", "run", "cn-graphite-2023", "--store", str(store_path)]
+    )
+    assert result.exit_code == 0, result.stderr
+    # Mexico imports no Chinese natural graphite in the 2022 baseline: it is named, not left out
+    assert "No loss for MEX (in graphite mining)" in " ".join(result.stdout.split())
+    assert "│ MEX" not in result.stdout

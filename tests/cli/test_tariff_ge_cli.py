@@ -109,3 +109,25 @@ def test_minerals_panel_from_the_store(store_path: Path) -> None:
     assert by["USA"]["member"]
     assert by["USA"]["intra_zone_exports_change_pct"] > 0
     assert not by["CHN"]["member"]
+    # what a reader must know: the borrowed coefficient, who is left out and why, and why
+    # three measures print the same numbers
+    notes = " ".join(doc["notes"])
+    assert "zone coefficient 0.4711 is ASSUMED" in notes
+    assert doc["absent_zone_countries"]
+    assert f"Zone countries not in the data ({len(doc['absent_zone_countries'])})" in notes
+    assert ", ".join(doc["absent_zone_countries"]) in notes
+    assert "domestic flow" in notes
+    for country in doc["countries"]:
+        assert country["welfare_change_pct"] == pytest.approx(
+            country["real_gdp_change_pct"], abs=1e-9
+        )
+    assert "same percentage" in notes
+
+
+def test_estimated_preference_is_not_called_assumed(can_jpn: Path) -> None:
+    args = ["ge", "--zone", str(can_jpn), "--data", str(gravity_sample_path())]
+    result = runner.invoke(app, [*args, "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    notes = " ".join(json.loads(result.stdout)["notes"])
+    assert "ASSUMED" not in notes
+    assert "not in the data" not in notes

@@ -63,8 +63,23 @@ def _world_total(iea: dict[str, pd.DataFrame], release: str, mineral: str, stage
 def _long(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Reader output as one long frame: mineral, stage, label, year, value in kt, line."""
     base = pd.concat([tables["production"], tables["aggregates"]], ignore_index=True)
-    proj = tables["projections"].assign(
-        quantity=tables["projections"]["quantity_t"] / 1000, line=pd.NA
+    # Projection rows carry the country (ISO3) or the row type; take the label from the
+    # base-year row of the same country or aggregate.
+    keys = ["mineral_id", "stage", "release", "row"]
+    labels = pd.concat(
+        [
+            tables["production"].assign(row=tables["production"]["country"]),
+            tables["aggregates"].assign(
+                row=tables["aggregates"]["kind"].map({"world": "total", "other": "rest_of_world"})
+            ),
+        ]
+    )[[*keys, "label"]]
+    proj = tables["projections"]
+    proj = proj[(proj["status"] == "projection") & (proj["row_type"] != "top3_share")]
+    proj = (
+        proj.assign(row=proj["country"].fillna(proj["row_type"]))
+        .merge(labels, on=keys, validate="many_to_one")
+        .assign(quantity=lambda f: f["value_t"] / 1000, line=pd.NA)
     )
     cols = ["mineral_id", "stage", "label", "year", "quantity", "line"]
     return pd.concat([base[cols], proj[cols]], ignore_index=True)
@@ -162,8 +177,9 @@ def test_editions_years_and_units(iea: dict[str, pd.DataFrame]) -> None:
         "2024 edition": [2023],
         "2025 edition": [2024],
     }
-    assert set(iea["projections"]["year"]) == {2030, 2035, 2040}
-    assert set(iea["projections"]["scenario"]) == {"base case"}
+    proj = iea["projections"]
+    assert set(proj.loc[proj["status"] == "projection", "year"]) == {2030, 2035, 2040}
+    assert set(proj["scenario"]) == {"base case"}
     assert (prod["unit"] == "kt").all()
     assert (prod["quantity_t"] == prod["quantity"] * 1000).all()
     assert set(prod["mineral_id"]) == {

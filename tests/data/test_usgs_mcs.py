@@ -137,12 +137,17 @@ def test_kilograms_convert_to_tonnes_and_japane_is_japan(mcs: dict[str, pd.DataF
     rows = prod[
         (prod.file == "usgs_mcs2024/world/mcs2024-galli_world.csv") & (prod.country == "JPN")
     ]
-    assert set(rows.label) == {"Japane"}
+    assert set(rows.label) == {"Japan"}  # "Japane" in the file: the e is the status
     assert list(rows.sort_values("year").quantity_t) == [3.0, 3.0]
     # the "e" on the label marks the country's figures as estimates, 2022 included
     assert set(rows.status) == {"estimated"}
     assert parse_usgs_label("Japane").iso3 == "JPN"
     assert parse_usgs_label("Japane").estimated
+    assert parse_usgs_label("Japane").display == "Japan"
+    assert parse_usgs_label("Korea, Republic ofe").display == "Korea, Republic of"
+    assert parse_usgs_label("Belgium8").display == "Belgium"
+    assert parse_usgs_label("Kazakhstan, concentrate").display == "Kazakhstan, concentrate"
+    assert parse_usgs_label("Other countriese").display == "Other countries"
     assert not parse_usgs_label("Greece").estimated
 
 
@@ -178,7 +183,7 @@ def test_platinum_and_palladium_are_split(mcs: dict[str, pd.DataFrame]) -> None:
     assert set(pgm.mineral_id) == {"platinum", "palladium"}
     assert one(pgm, mineral_id="platinum", country="ZAF", year=2022).quantity == 124_000
     russia = one(pgm, mineral_id="palladium", country="RUS", year=2023)
-    assert (russia.quantity, russia.unit, russia.label) == (92_000, "kg", "Russiae")
+    assert (russia.quantity, russia.unit, russia.label) == (92_000, "kg", "Russia")
     agg = mcs["aggregates"]
     worlds = agg[
         (agg.file == "usgs_mcs2024/world/mcs2024-plati_world.csv")

@@ -124,12 +124,17 @@ def test_iea_battery_graphite_zone_share_is_bounded(production: pd.DataFrame) ->
     # 44.9 kt. The rows sum to 2,065.4 kt, above the printed total of 2,037.2 kt, so
     # the sum is the denominator. The IEA lists top producers only, so a member may
     # hide in the rest of the world.
+    # hide in the rest of the world: the zone's share is unknown, between the listed
+    # members' share and that plus the rest of the world (never the lower bound as a point).
     row = _one(production, source=IEA, mineral_id="graphite", stage="processing", year=2023)
-    assert row["zone_quantity_t"] == pytest.approx(123_500 + 28_200 + 16_500)
-    assert row["zone_share"] == pytest.approx(168_200 / 2_065_400)
+    assert row["zone_quantity_min_t"] == pytest.approx(123_500 + 28_200 + 16_500)
+    assert math.isnan(row["zone_quantity_t"])
+    assert math.isnan(row["zone_share"])
+    assert row["zone_share_min"] == pytest.approx(168_200 / 2_065_400)
     assert not row["complete_listing"]
-    assert row["zone_share_upper"] == pytest.approx(row["zone_share"] + 1 - row["coverage"])
-    assert row["zone_share_upper"] > row["zone_share"]
+    assert row["zone_share_upper"] == pytest.approx(row["zone_share_min"] + 1 - row["coverage"])
+    assert row["zone_share_upper"] > row["zone_share_min"]
+    assert "lists top producers only" in row["zone_share_note"]
     assert row["n_members_listed"] == 4
 
 
@@ -330,13 +335,18 @@ def test_zone_share_is_null_exactly_when_a_member_figure_is_unknown(
     inside = frame[frame["country"].isin(members)]
     gap = inside["quantity_t"].isna().groupby([inside[k] for k in SERIES_KEYS]).any()
     gap = gap.reindex(out.index, fill_value=False)
+    # or when a top-producers listing (IEA) leaves room for members in its rest of the world
+    hidden = ~out["complete_listing"] & (out["zone_share_upper"] > out["zone_share_min"] + 1e-12)
+    unknown = gap | hidden
     world = out["world_quantity_t"] > 0
-    assert out.loc[gap, "zone_share"].isna().all()
-    assert out.loc[~gap & world, "zone_share"].notna().all()
+    assert out.loc[unknown, "zone_share"].isna().all()
+    assert out.loc[unknown & world, "zone_share_note"].notna().all()
+    assert out.loc[~unknown & world, "zone_share"].notna().all()
+    assert out.loc[~unknown & world, "zone_share_note"].isna().all()
     # where the world quantity is unknown but bounded, the share is an interval
     pd.testing.assert_series_equal(
-        out.loc[~gap & world, "zone_share"],
-        out.loc[~gap & world, "zone_share_min"],
+        out.loc[~unknown & world, "zone_share"],
+        out.loc[~unknown & world, "zone_share_min"],
         check_names=False,
     )
 

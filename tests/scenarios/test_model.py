@@ -26,7 +26,9 @@ SHIPPED = {
     "cn-graphite-2023": dt.date(2023, 12, 1),
     "cn-ree-technology-2023": dt.date(2023, 12, 21),
     "cn-antimony-2024": dt.date(2024, 9, 15),
+    "cn-us-ga-ge-sb-2024": dt.date(2024, 12, 3),
     "cn-heavy-ree-2025": dt.date(2025, 4, 4),
+    "cn-ree-october-2025": dt.date(2025, 11, 8),
     "id-nickel-ore-2020": dt.date(2020, 1, 1),
 }
 
@@ -75,7 +77,7 @@ def error_of(path: Path) -> DataError:
     return info.value
 
 
-def test_the_library_holds_the_six_historical_measures() -> None:
+def test_the_library_holds_the_historical_measures() -> None:
     assert set(scenario_ids()) == set(SHIPPED)
 
 
@@ -149,7 +151,15 @@ def test_cuts_expand_the_eu27_exemption_to_27_countries(tmp_path: Path) -> None:
 
 def test_list_scenarios_gives_one_row_per_scenario_by_date() -> None:
     frame = list_scenarios()
-    assert list(frame.columns) == ["id", "name", "date", "baseline_year", "measure", "source"]
+    assert list(frame.columns) == [
+        "id",
+        "name",
+        "date",
+        "baseline_year",
+        "minerals",
+        "measure",
+        "source",
+    ]
     assert list(frame["id"]) == sorted(SHIPPED, key=lambda k: SHIPPED[k])
     graphite = frame.set_index("id").loc["cn-graphite-2023"]
     assert "HS 250410" in graphite["measure"]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pydantic
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -18,6 +19,7 @@ from friendshore.data.store import connect
 from friendshore.model.supply import SupplyNetwork
 from friendshore.model.zone import default_zone
 from friendshore.scenarios.cuts import ByProductLink, ExportCut, ProductionCut
+from friendshore.scenarios.model import ExportRestriction
 from friendshore.scenarios.network import ScenarioNetwork, estimate_missing_trade
 from friendshore.scenarios.propagate import Cut, Propagation, propagate
 
@@ -100,6 +102,26 @@ def test_exempt_destinations_lose_nothing(network: ScenarioNetwork) -> None:
     assert g.loc["USA", "direct_loss_t"] == 0.0
     full = _node(propagate(network, [ExportCut(CHN, 1.0, hs6=GRAPHITE)]), "graphite", "mining")
     assert g.loc["JPN", "direct_loss_t"] == pytest.approx(0.5 * full.loc["JPN", "direct_loss_t"])
+
+
+def test_a_cut_with_destinations_cuts_only_the_flows_to_them(network: ScenarioNetwork) -> None:
+    usa = frozenset({ISO3("USA")})
+    p = propagate(network, [ExportCut(CHN, 1.0, hs6=GRAPHITE, destinations=usa)])
+    g = _node(p, "graphite", "mining")
+    flows = network.flows
+    to_usa = flows[
+        (flows["exporter"] == "CHN") & (flows["importer"] == "USA") & flows["hs6"].isin(GRAPHITE)
+    ]
+    assert to_usa["quantity_t"].sum() > 0
+    assert g.loc["USA", "direct_loss_t"] == pytest.approx(to_usa["quantity_t"].sum())
+    assert (g.drop(index="USA")["direct_loss_t"] == 0.0).all()
+
+
+def test_destinations_and_exempt_cannot_name_the_same_country() -> None:
+    with pytest.raises(pydantic.ValidationError, match="both a destination and exempt"):
+        ExportRestriction(
+            country="CHN", minerals=["gallium"], share=1.0, destinations=["USA"], exempt=["USA"]
+        )
 
 
 # --- gallium and germanium: estimated trade ---------------------------------------------

@@ -62,8 +62,11 @@ NAV = [
     "Mineral",
     "Member",
     "Scenarios",
+    "Compare",
     "Tariffs",
     "Price floors",
+    "Outlook",
+    "Stockpile",
     "Investment",
     "Certificates",
 ]
@@ -508,6 +511,9 @@ def test_tariffs_page_runs_smart_and_ge(base_url: str, browser: Browser, store_p
             )
         )
         assert welfare["JPN"] > 0 > welfare["CHN"]
+        # the page says why welfare, real GDP and terms of trade are the same numbers
+        assert "same percentage" in page.locator("#ge-notes").inner_text()
+        assert "ASSUMED" not in page.locator("#ge-status").inner_text()  # estimated here
         # who gains from joining: Canada joins the zone in force
         page.locator("#ge-join").fill("can")
         page.locator("#ge-run").click()

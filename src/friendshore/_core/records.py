@@ -15,9 +15,9 @@ def plain(value: Any) -> Any:
     """Return ``value`` as a JSON-ready Python object (NaN, NA and NaT → ``None``).
 
     numpy scalars become Python scalars, dates and timestamps ISO 8601 strings,
-    lists and tuples lists of plain values. Infinite floats are kept: the
-    interfaces decide how to write them (the CLI as ``Infinity``, the API as
-    ``null``).
+    lists and tuples lists of plain values. Infinite floats are kept (a
+    result may mean "infinitely elastic"); :func:`finite` turns them into
+    ``None`` where a document is written as JSON, which has no infinity.
     """
     if value is None or value is pd.NA or value is pd.NaT:
         return None
@@ -39,3 +39,19 @@ def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
         {c: plain(v) for c, v in zip(cols, row, strict=True)}
         for row in frame.itertuples(index=False, name=None)
     ]
+
+
+def finite(document: Any) -> Any:
+    """Return ``document`` with every non-finite float (inf, -inf, NaN) as ``None``, at any depth.
+
+    JSON has no infinity: the CLI and the API write ``null`` alike, and where
+    ``null`` means "infinite" (an infinitely elastic export supply in SMART)
+    the field's documentation says so.
+    """
+    if isinstance(document, float):
+        return document if math.isfinite(document) else None
+    if isinstance(document, dict):
+        return {k: finite(v) for k, v in document.items()}
+    if isinstance(document, list | tuple):
+        return [finite(v) for v in document]
+    return document

@@ -25,7 +25,18 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from friendshore._core.errors import FriendshoreError
-from friendshore.api import floors, invest, jobs, metrics, registry, scenarios, tariffs, web
+from friendshore.api import (
+    floors,
+    invest,
+    jobs,
+    metrics,
+    outlook,
+    registry,
+    scenarios,
+    stockpile,
+    tariffs,
+    web,
+)
 from friendshore.api.deps import JSON, SNAPSHOT_HEADER
 from friendshore.api.engine import Engine
 from friendshore.api.errors import install_error_handlers
@@ -47,6 +58,8 @@ API_ROUTERS: Final[tuple[APIRouter, ...]] = (
     scenarios.router,
     tariffs.router,
     floors.router,
+    outlook.router,
+    stockpile.router,
     invest.router,
     registry.router,
     jobs.router,

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from friendshore._core.errors import StoreError
+from friendshore._core.records import finite
 from friendshore.data.countries import read_countries
 from friendshore.metrics.assessment import Assessment, assess
 from friendshore.model.supply import SupplyNetwork
@@ -33,10 +34,9 @@ ENTRY_OVERHEAD: Final = 200
 
 
 def dumps(payload: Any) -> bytes:
-    """Serialise ``payload`` to compact UTF-8 JSON (no NaN: missing values are ``null``)."""
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode(
-        "utf-8"
-    )
+    """Serialise ``payload`` to compact UTF-8 JSON (non-finite numbers are ``null``)."""
+    text = json.dumps(finite(payload), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return text.encode("utf-8")
 
 
 def store_fingerprint(path: Path) -> tuple[int, int]:

@@ -19,7 +19,7 @@ from typing import Any
 import pydantic
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from friendshore._core.errors import (
@@ -29,6 +29,8 @@ from friendshore._core.errors import (
     InputError,
     StoreError,
 )
+from friendshore.api.web import not_found_page
+from friendshore.model.fields import plain_words
 
 _SHOCK_TAGS = frozenset({"export_restriction", "production_loss", "by_product"})
 _ROOTS = frozenset({"body", "query", "path", "header", "cookie"})
@@ -94,6 +96,9 @@ def error_field(loc: Sequence[Any]) -> str:
 
 
 def _message(error: dict[str, Any]) -> str:
+    words = plain_words(error)  # an id's allowed form, a share written as a percentage
+    if words is not None:
+        return words
     msg = str(error.get("msg", "invalid value"))
     return msg.removeprefix("Value error, ")
 
@@ -151,8 +156,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def store_error(_: Request, exc: Exception) -> JSONResponse:
         return _json(503, ErrorBody(detail=str(exc)))
 
-    async def http_error(_: Request, exc: Exception) -> JSONResponse:
+    async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 404 and not request.url.path.startswith("/api/"):
+            return not_found_page()  # the dashboard's 404 page
         return JSONResponse(
             {"detail": exc.detail, "field": None}, status_code=exc.status_code, headers=exc.headers
         )

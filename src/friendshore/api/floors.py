@@ -14,7 +14,6 @@ annual price series of the store (``friendshore prices``) for charts.
 
 from __future__ import annotations
 
-import math
 from typing import Annotated, Any, Final, Literal
 
 import pandas as pd
@@ -22,8 +21,8 @@ import pydantic
 from fastapi import APIRouter, Query, Response
 from starlette.concurrency import run_in_threadpool
 
-from friendshore._core.records import frame_records
-from friendshore.api.deps import EngineDep, json_bytes
+from friendshore._core.records import finite, frame_records
+from friendshore.api.deps import EngineDep, OptionalMineralQuery, json_bytes
 from friendshore.api.engine import dumps, store_fingerprint
 from friendshore.api.errors import ErrorBody, FieldError, NotFoundError, at_field
 from friendshore.api.limits import HEAVY
@@ -290,17 +289,6 @@ def _select(ref: ReferenceFile, body: FloorRunRequest) -> ReferenceFile:
         return with_rules(ref, rules)
 
 
-def _finite(value: Any) -> Any:
-    """Infinite and NaN floats as ``null`` (JSON has neither), recursively."""
-    if isinstance(value, float):
-        return None if math.isnan(value) or math.isinf(value) else value
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_finite(v) for v in value]
-    return value
-
-
 def floor_response(result: FloorResult, *, max_levies: int) -> dict[str, Any]:
     """The JSON of a floor run: ``floor_payload`` with at most ``max_levies`` levy rows
     (``levy_rows``: all of them), plus ``summary`` (as ``floor run``'s table). The rule
@@ -308,7 +296,7 @@ def floor_response(result: FloorResult, *, max_levies: int) -> dict[str, Any]:
     payload = floor_payload(result, levy_rows=max_levies)
     payload["reference"].pop("path", None)
     payload["summary"] = frame_records(floor_summary(result))
-    out: dict[str, Any] = _finite(payload)
+    out: dict[str, Any] = finite(payload)
     return out
 
 
@@ -440,7 +428,7 @@ class PriceRow(pydantic.BaseModel):
 )
 async def get_prices(
     engine: EngineDep,
-    mineral: Annotated[str | None, Query(max_length=60, description="a catalog mineral id")] = None,
+    mineral: OptionalMineralQuery = None,
     stage: Annotated[
         Literal["mining", "processing", "components"] | None,
         Query(description="the stage the price is of"),
@@ -449,11 +437,6 @@ async def get_prices(
     """One row per series × year (monthly series averaged over the months present), each
     with its value and unit as published, US$ per tonne of its basis, and its file and line;
     as ``friendshore prices --mineral --stage --format json``. Empty where none is published."""
-    if mineral is not None and mineral not in set(read_minerals()["mineral_id"]):
-        raise FieldError(
-            f"unknown mineral {mineral!r}: see /api/v1/minerals for the catalog ids",
-            field="mineral",
-        )
     cache: dict[tuple[Any, ...], bytes] = engine.extras.setdefault("prices", {})
     key = (store_fingerprint(engine.store_path), mineral, stage)
     hit = cache.get(key)
@@ -462,7 +445,7 @@ async def get_prices(
         def build() -> bytes:
             frame: pd.DataFrame = annual_prices(engine.store_path, mineral=mineral, stage=stage)
             frame = frame.sort_values(["series", "year"], ignore_index=True)
-            return dumps(_finite(frame_records(frame)))
+            return dumps(frame_records(frame))
 
         hit = await run_in_threadpool(build)
         if len(cache) >= RUN_CACHE:

@@ -10,17 +10,27 @@ from __future__ import annotations
 from typing import Annotated, Any, Final
 
 import pandas as pd
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from friendshore._core.errors import ValidationError
 from friendshore._core.records import frame_records
 from friendshore._core.types import Stage
-from friendshore.api.deps import SnapshotDep, json_bytes
+from friendshore.api.deps import (
+    MemberPath,
+    MemberQuery,
+    MineralPath,
+    MineralQuery,
+    SnapshotDep,
+    json_bytes,
+    not_canonical,
+)
 from friendshore.api.engine import Snapshot
 from friendshore.api.errors import ErrorBody, FieldError, NotFoundError, at_field
 from friendshore.api.limits import HEAVY
 from friendshore.api.schemas import (
     AssessmentOut,
+    DependenceOut,
     MemberProfile,
     MineralDetail,
     MineralInfo,
@@ -28,8 +38,15 @@ from friendshore.api.schemas import (
     TradeOut,
     ZoneInfo,
 )
+from friendshore.data.names import mineral_name, resolve_stage, with_mineral_names
 from friendshore.data.sources import SOURCES
 from friendshore.metrics import assessment
+from friendshore.metrics.country_dependence import (
+    CountryStanding,
+    country_member_rows,
+    country_standing,
+    dependence_rows,
+)
 from friendshore.metrics.dependence import ZONE
 from friendshore.metrics.us_published import (
     us_reliance_of,
@@ -68,11 +85,14 @@ def _check_mineral(snap: Snapshot, mineral: str, *, field: str = "mineral") -> s
     return mineral
 
 
-def _check_member(snap: Snapshot, member: str, *, field: str = "member") -> str:
-    if member != ZONE and member not in snap.zone.members:
-        members = ", ".join([*snap.zone.members, ZONE])
-        raise NotFoundError(f"{member!r} is not a member of the zone ({members})", field=field)
-    return member
+def _check_member(
+    snap: Snapshot, member: str, *, error: type[NotFoundError | FieldError] = NotFoundError
+) -> CountryStanding:
+    """A member, ``zone`` or any other country or bloc but a rival (404, or ``error``)."""
+    try:
+        return country_standing(snap.zone, member)
+    except ValidationError as exc:
+        raise error(str(exc), field="member") from exc
 
 
 # --- builders (pure: snapshot in, JSON-ready payload out) ---------------------------------
@@ -279,14 +299,26 @@ def latest_reliance(rows: pd.DataFrame, year: int) -> pd.DataFrame:
 
 
 def member_payload(snap: Snapshot, member: str) -> dict[str, Any]:
-    """A member's dependence for every mineral × stage × year, and its latest import reliance."""
-    members = snap.assessment.members
-    rows = members[members["member"] == member].sort_values(["mineral", "stage", "year"])
-    countries = sorted(snap.zone.countries if member == ZONE else snap.zone.members[member])
+    """A member's dependence for every mineral × stage × year, and its latest import reliance.
+
+    Any other country or bloc (not a rival) gets the same profile from its own
+    balance (:func:`friendshore.metrics.country_dependence.country_member_rows`),
+    with ``is_member`` false and a ``note`` saying what the figures are.
+    """
+    standing = _check_member(snap, member)
+    if standing.is_member:
+        members = snap.assessment.members
+        rows = members[members["member"] == member]
+    else:
+        rows = country_member_rows(snap.network, snap.zone, member)
+    rows = rows.sort_values(["mineral", "stage", "year"])
     return {
         "member": member,
         "name": _member_name(snap, member),
-        "countries": countries,
+        "countries": list(standing.countries),
+        "is_member": standing.is_member,
+        "member_of": standing.member_of,
+        "note": standing.note,
         "year": snap.assessment.year,
         "rows": frame_records(rows),
         "reliance": frame_records(latest_reliance(rows, snap.assessment.year)),
@@ -337,7 +369,7 @@ async def get_assessment(snap: SnapshotDep) -> Response:
     responses=_ERRORS,
     summary="One mineral: production and reserves by country, records, sources.",
 )
-async def get_mineral(mineral: str, snap: SnapshotDep) -> Response:
+async def get_mineral(mineral: MineralPath, snap: SnapshotDep) -> Response:
     """Production (t) and shares by country, stage and year; reserves; the sources used."""
     _check_mineral(snap, mineral)
     return await _serve(snap, ("mineral", mineral), lambda: mineral_payload(snap, mineral))
@@ -350,7 +382,7 @@ async def get_mineral(mineral: str, snap: SnapshotDep) -> Response:
     summary="Trade flows into the members (one year) and their trend, 2015-2024.",
 )
 async def get_trade(
-    mineral: str,
+    mineral: MineralPath,
     snap: SnapshotDep,
     stage: Annotated[Stage | None, Query(description="Stage; default: the first traded.")] = None,
     year: Year = None,
@@ -369,10 +401,14 @@ async def get_trade(
     "/members/{member}",
     response_model=MemberProfile,
     responses=_ERRORS,
-    summary="One member's dependence profile (or 'zone').",
+    summary="One member's dependence profile (or 'zone', or any other country).",
 )
-async def get_member(member: str, snap: SnapshotDep) -> Response:
-    """Import reliance, China's share, intra-zone share, HHI per mineral, stage and year."""
+async def get_member(member: MemberPath, snap: SnapshotDep) -> Response:
+    """Import reliance, China's share, intra-zone share, HHI per mineral, stage and year.
+
+    Any country or bloc that is not a rival of the zone (a candidate, a member
+    state of EU27): its own balance, ``is_member`` false and a ``note``.
+    """
     _check_member(snap, member)
     return await _serve(snap, ("member", member), lambda: member_payload(snap, member))
 
@@ -389,47 +425,63 @@ def table_payload(query: dict[str, Any], frame: pd.DataFrame) -> dict[str, Any]:
     summary="Per-country shares and HHI of one mineral and stage.",
 )
 async def get_concentration(
-    mineral: str,
+    request: Request,
+    mineral: MineralQuery,
     snap: SnapshotDep,
-    stage: Stage = Stage.MINING,
+    stage: Annotated[
+        Stage | None, Query(description="Stage; default: the mineral's stage with production.")
+    ] = None,
     year: Year = None,
 ) -> Response:
     """The rows of ``friendshore metrics concentration`` (default source, latest year)."""
+    production = snap.network.production
+    stages = production.loc[production["mineral_id"] == mineral, "stage"]
+    with at_field("stage"):
+        picked = resolve_stage(mineral, stage, available=stages).value
+    if stage is not None and picked == resolve_stage(mineral, None, available=stages).value:
+        not_canonical(request)  # the default restated
 
     def build() -> dict[str, Any]:
         with at_field("mineral"):
             frame = assessment.concentration_table(
-                snap.network, mineral=mineral, stage=stage.value, year=year
+                snap.network, mineral=mineral, stage=picked, year=year
             )
-        return table_payload({"mineral": mineral, "stage": stage.value, "year": year}, frame)
+        query = {"mineral": mineral, "mineral_name": mineral_name(mineral), "stage": picked}
+        return table_payload({**query, "year": year}, with_mineral_names(frame))
 
-    return await _serve(snap, ("concentration", mineral, stage.value, year), build)
+    return await _serve(snap, ("concentration", mineral, picked, year), build)
 
 
 @router.get(
     "/metrics/dependence",
-    response_model=TableOut,
+    response_model=DependenceOut,
     responses=_ERRORS,
-    summary="A member's (or the zone's) dependence for one mineral, by stage and year.",
+    summary="A member's, the zone's or any country's dependence for one mineral, by stage.",
 )
 async def get_dependence(
-    member: str, mineral: str, snap: SnapshotDep, year: Year = None
+    member: MemberQuery, mineral: MineralQuery, snap: SnapshotDep, year: Year = None
 ) -> Response:
-    """The rows of ``friendshore metrics dependence`` (for the USA with USGS's figures beside)."""
-    if member != ZONE and member not in snap.zone.members:
-        raise FieldError(
-            f"{member!r} is not a member of the zone ({', '.join([*snap.zone.members, ZONE])})",
-            field="member",
-        )
+    """The rows of ``friendshore metrics dependence`` (for the USA with USGS's figures beside).
+
+    ``member``: a zone member, ``zone``, or any other country or bloc but a
+    rival (its own balance; ``is_member`` false and a ``note`` say so).
+    """
+    standing = _check_member(snap, member, error=FieldError)
 
     def build() -> dict[str, Any]:
         with at_field("mineral"):
-            frame = assessment.dependence_table(
+            frame = dependence_rows(
                 snap.network, snap.zone, member=member, mineral=mineral, year=year
             )
         if member == "USA":
             frame = with_us_published(frame, us_reliance_of(snap.network, minerals=[mineral]))
-        return table_payload({"member": member, "mineral": mineral, "year": year}, frame)
+        query = {"member": member, "mineral": mineral, "mineral_name": mineral_name(mineral)}
+        return {
+            **table_payload({**query, "year": year}, with_mineral_names(frame)),
+            "is_member": standing.is_member,
+            "member_of": standing.member_of,
+            "note": standing.note,
+        }
 
     return await _serve(snap, ("dependence", member, mineral, year), build)
 
@@ -440,7 +492,7 @@ async def get_dependence(
     responses=_ERRORS,
     summary="Supply risk (JRC) and the zone's GeoPolRisk for one mineral.",
 )
-async def get_supply_risk(mineral: str, snap: SnapshotDep, year: Year = None) -> Response:
+async def get_supply_risk(mineral: MineralQuery, snap: SnapshotDep, year: Year = None) -> Response:
     """The rows of ``friendshore metrics supply-risk``."""
 
     def build() -> dict[str, Any]:
@@ -448,7 +500,8 @@ async def get_supply_risk(mineral: str, snap: SnapshotDep, year: Year = None) ->
             frame = assessment.supply_risk_table(
                 snap.network, snap.zone, mineral=mineral, year=year
             )
-        return table_payload({"mineral": mineral, "year": year}, frame)
+        query = {"mineral": mineral, "mineral_name": mineral_name(mineral), "year": year}
+        return table_payload(query, with_mineral_names(frame))
 
     return await _serve(snap, ("supply-risk", mineral, year), build)
 

@@ -132,6 +132,9 @@ class AssessmentRecord(_Row):
     zone_production_share: float | None
     zone_production_share_min: float | None
     zone_production_share_max: float | None = None
+    zone_production_share_note: str | None = Field(
+        default=None, description="why zone_production_share is unknown (null where known)"
+    )
     zone_reserves_share: float | None
     zone_import_reliance: float | None = None
     zone_import_reliance_min: float | None = None
@@ -299,11 +302,20 @@ class MemberReliance(_Row):
 
 
 class MemberProfile(_Row):
-    """One member's dependence profile: every mineral × stage × year."""
+    """One member's (or any country's) dependence profile: every mineral × stage × year."""
 
     member: str
     name: str
     countries: list[str]
+    is_member: bool = Field(
+        default=True, description="false for a country that is not a member of the zone"
+    )
+    member_of: str | None = Field(
+        default=None, description="the bloc member (EU27) a member state belongs to"
+    )
+    note: str | None = Field(
+        default=None, description="what the figures are, for a country that is not a member"
+    )
     year: int = Field(description="latest year assessed")
     rows: list[MemberYear]
     reliance: list[MemberReliance] = Field(
@@ -326,6 +338,18 @@ class TableOut(_Row):
     rows: list[dict[str, Any]]
 
 
+class DependenceOut(TableOut):
+    """The rows of ``friendshore metrics dependence``, and whether the country is a member."""
+
+    is_member: bool = Field(description="false for a country that is not a member of the zone")
+    member_of: str | None = Field(
+        default=None, description="the bloc member (EU27) a member state belongs to"
+    )
+    note: str | None = Field(
+        default=None, description="what the figures are, for a country that is not a member"
+    )
+
+
 class ScenarioSummary(_Row):
     """A shipped scenario (``friendshore scenario list``)."""
 
@@ -333,6 +357,7 @@ class ScenarioSummary(_Row):
     name: str
     date: str
     baseline_year: int
+    minerals: str = Field(description="catalog minerals the shocks touch, comma-separated")
     measure: str
     source: str
 

@@ -11,7 +11,6 @@ changes in percent of the baseline (``_pct``). The figures equal those of
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Callable
 from typing import Annotated, Any, Final, Literal
 
@@ -22,7 +21,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from friendshore._core.errors import ValidationError
-from friendshore._core.records import frame_records
+from friendshore._core.records import finite, frame_records
 from friendshore.api.deps import EngineDep, json_bytes
 from friendshore.api.engine import Engine, dumps, store_fingerprint
 from friendshore.api.errors import ErrorBody, FieldError, NotFoundError, at_field
@@ -187,25 +186,16 @@ def get_schedule(schedule_id: str) -> TariffSchedule:
 # --- SMART -------------------------------------------------------------------------------
 
 
-def _finite(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Infinite values (an infinitely elastic export supply) as ``null``: JSON has no inf."""
-    return [
-        {k: None if isinstance(v, float) and math.isinf(v) else v for k, v in r.items()}
-        for r in records
-    ]
-
-
 def smart_response(result: SmartResult, *, top_flows: int) -> dict[str, Any]:
     """The JSON of a SMART run: as ``tariff smart --format json``, with the top flows only.
 
-    Two intended differences from the CLI, kept here at the interface edge: the
+    One intended difference from the CLI, kept here at the interface edge: the
     elasticities file by its name only (the server's paths are not the client's
-    business), and infinite elasticities as ``null`` (JSON has no infinity; the
-    CLI writes ``Infinity``).
+    business). Infinite elasticities are ``null`` in both (JSON has no infinity).
     """
     payload = smart_payload(result, top_flows=top_flows)
     payload["elasticities_file"] = result.elasticities_file.name
-    payload["flows"] = _finite(payload["flows"])
+    payload["flows"] = finite(payload["flows"])
     return payload
 
 

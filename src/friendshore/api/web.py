@@ -28,7 +28,14 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
 from friendshore.data.geometry import read_world_geometry
-from friendshore.web import PAGES, Page, page_html, static_files, static_version
+from friendshore.web import (
+    NOT_FOUND_PAGE,
+    PAGES,
+    Page,
+    page_html,
+    static_files,
+    static_version,
+)
 
 #: plotly.js fetches ``world_110m.json`` for any geo subplot; the pages register this
 #: empty topology (``/api/v1/geometry/topology``) so that nothing is fetched.
@@ -128,8 +135,15 @@ def _page(page: Page) -> str:
 def warm_assets() -> None:
     """Read, compress and fingerprint the assets and render the pages (at start-up)."""
     static_assets()
-    for page in PAGES:
+    for page in (*PAGES, NOT_FOUND_PAGE):
         _page(page)
+
+
+def not_found_page() -> HTMLResponse:
+    """The dashboard's "page not found" (status 404), in the dashboard's layout."""
+    return HTMLResponse(
+        _page(NOT_FOUND_PAGE), status_code=404, headers={"Cache-Control": "no-cache"}
+    )
 
 
 pages_router = APIRouter(include_in_schema=False)

@@ -7,9 +7,17 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from friendshore._core.errors import ValidationError
-from friendshore._core.types import OutputFormat, Stage
-from friendshore.cli.common import FormatOption, StoreOption, handle_errors, resolve_store
+from friendshore._core.types import OutputFormat
+from friendshore.cli.common import (
+    FormatOption,
+    MemberOption,
+    MineralOption,
+    StageOption,
+    StoreOption,
+    handle_errors,
+    named_minerals,
+    resolve_store,
+)
 from friendshore.cli.output import emit_frame, emit_json, emit_table, stderr, stdout
 
 if TYPE_CHECKING:
@@ -113,6 +121,18 @@ def assess_command(
             "self-sufficiency, GeoPolRisk and coverage (wider than 100 columns).",
         ),
     ] = False,
+    compare: Annotated[
+        int | None,
+        typer.Option(
+            "--compare",
+            help="Also compare with an earlier year with data (e.g. 2020): each metric "
+            "then, now and its change (table: the rival's share then/now and the change in "
+            "pp of it, the zone's output share, import reliance and supply risk; --wide: "
+            "every metric; JSON: a 'compare' object per record; CSV: *_then, *_change columns).",
+            metavar="YEAR",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Assess the zone's dependence on its rival (China): every mineral, stage and member.
 
@@ -135,7 +155,11 @@ def assess_command(
     network = SupplyNetwork.from_store(resolve_store(store_path))
     result = assessment.assess(network, zone, year=year)
     us = us_published_rows(network, zone, year=result.year)
-    if fmt is OutputFormat.JSON:
+    if compare is not None:
+        from friendshore.cli.assess_compare import emit_compared
+
+        emit_compared(network, result, us, compare=compare, fmt=fmt, top=top, wide=wide)
+    elif fmt is OutputFormat.JSON:
         from friendshore.metrics.us_published import with_us_records
 
         emit_json(with_us_records(assessment.summary_records(result), us))
@@ -173,62 +197,80 @@ metrics_app = typer.Typer(help="Individual metrics, as tables, JSON or CSV.", no
 @metrics_app.command("concentration")
 @handle_errors
 def concentration_command(
-    mineral: Annotated[
-        str, typer.Option("--mineral", help="Mineral id (see `friendshore minerals`).")
-    ],
-    stage: Annotated[
-        Stage, typer.Option("--stage", help="Supply-chain stage.", case_sensitive=False)
-    ] = Stage.MINING,
+    mineral: MineralOption,
+    stage: StageOption = None,
     year: YearOption = None,
     store_path: StoreOption = None,
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
-    """Per-country shares of world production and the HHI for one mineral and stage."""
+    """Per-country shares of world production and the HHI for one mineral and stage.
+
+    Without --stage, the mineral's stage with production data (gallium:
+    processing; the first where it has several).
+    """
+    from friendshore.data.names import mineral_name, resolve_stage
     from friendshore.metrics import assessment
     from friendshore.model.supply import SupplyNetwork
 
     network = SupplyNetwork.from_store(resolve_store(store_path))
-    frame = assessment.concentration_table(network, mineral=mineral, stage=stage.value, year=year)
-    emit_frame(frame, fmt, title=f"{mineral} {stage.value}: shares of world production")
+    production = network.production
+    picked = resolve_stage(
+        mineral, stage, available=production.loc[production["mineral_id"] == mineral, "stage"]
+    )
+    frame = assessment.concentration_table(network, mineral=mineral, stage=picked.value, year=year)
+    emit_frame(
+        named_minerals(frame, fmt),
+        fmt,
+        title=f"{mineral_name(mineral)} {picked.value}: shares of world production",
+    )
 
 
 @metrics_app.command("dependence")
 @handle_errors
 def dependence_command(
-    member: Annotated[str, typer.Option("--member", help="Member id (ISO3 or bloc) or 'zone'.")],
-    mineral: Annotated[str, typer.Option("--mineral", help="Mineral id.")],
+    member: MemberOption,
+    mineral: MineralOption,
     year: YearOption = None,
     zone_file: ZoneOption = None,
     store_path: StoreOption = None,
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
-    """A member's (or the zone's) import reliance and sourcing for one mineral, by stage.
+    """Import reliance and sourcing for one mineral, by stage: a member, the zone or any country.
 
-    For the USA, USGS's published net import reliance is shown beside the figure
-    computed from USGS's salient components (all forms of the commodity, not one
-    stage), with the difference and its reason: a second table, or ``usgs_*``
-    and ``salient_*`` columns in JSON and CSV.
+    --member takes a zone member, 'zone', or any other country or bloc (a
+    candidate such as CAN, a member state inside a bloc such as DEU): its own
+    material balance, the zone's rival, and its share of imports from the zone's
+    countries; a line under the title (on standard error for JSON and CSV) says
+    it is not a member. For the USA, USGS's published net import reliance is
+    shown beside the figure computed from USGS's salient components (all forms
+    of the commodity, not one stage), with the difference and its reason: a
+    second table, or ``usgs_*`` and ``salient_*`` columns in JSON and CSV.
     """
-    from friendshore.metrics import assessment
+    from friendshore.data.names import mineral_name
+    from friendshore.metrics.country_dependence import country_standing, dependence_rows
     from friendshore.model.supply import SupplyNetwork
 
     zone = load_zone(zone_file, None)
-    if member != "zone" and member not in zone.members:
-        raise ValidationError(
-            f"{member!r} is not a member of the zone ({', '.join(zone.members)}, or 'zone')"
-        )
+    standing = country_standing(zone, member)
     network = SupplyNetwork.from_store(resolve_store(store_path))
-    frame = assessment.dependence_table(network, zone, member=member, mineral=mineral, year=year)
+    frame = dependence_rows(network, zone, member=member, mineral=mineral, year=year)
+    if standing.note is not None:
+        if fmt is OutputFormat.TABLE:
+            stdout.print(standing.note, highlight=False, markup=False)
+        else:
+            stderr.print(f"note: {standing.note}", highlight=False, markup=False)
     if member != "USA":
-        emit_frame(frame, fmt, title=f"{member}: dependence for {mineral}")
+        title = f"{member}: dependence for {mineral_name(mineral)}"
+        emit_frame(named_minerals(frame, fmt), fmt, title=title)
         return
     from friendshore.metrics.us_published import us_reliance_of, with_us_published
 
     us = us_reliance_of(network, minerals=[mineral])
     if fmt is not OutputFormat.TABLE:
-        emit_frame(with_us_published(frame, us), fmt)
+        emit_frame(named_minerals(with_us_published(frame, us), fmt), fmt)
         return
-    emit_frame(frame, fmt, title=f"{member}: dependence for {mineral}")
+    title = f"{member}: dependence for {mineral_name(mineral)}"
+    emit_frame(named_minerals(frame, fmt), fmt, title=title)
     if year is not None:
         us = us[us["year"] == year]
     emit_us_section(us, year=None)
@@ -237,20 +279,21 @@ def dependence_command(
 @metrics_app.command("supply-risk")
 @handle_errors
 def supply_risk_command(
-    mineral: Annotated[str, typer.Option("--mineral", help="Mineral id.")],
+    mineral: MineralOption,
     year: YearOption = None,
     zone_file: ZoneOption = None,
     store_path: StoreOption = None,
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """EU-CRM-style supply risk and GeoPolRisk of the zone for one mineral, by stage."""
+    from friendshore.data.names import mineral_name
     from friendshore.metrics import assessment
     from friendshore.model.supply import SupplyNetwork
 
     zone = load_zone(zone_file, None)
     network = SupplyNetwork.from_store(resolve_store(store_path))
     frame = assessment.supply_risk_table(network, zone, mineral=mineral, year=year)
-    emit_frame(frame, fmt, title=f"{mineral}: supply risk")
+    emit_frame(named_minerals(frame, fmt), fmt, title=f"{mineral_name(mineral)}: supply risk")
 
 
 @metrics_app.command("membership")

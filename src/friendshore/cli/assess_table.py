@@ -18,12 +18,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from friendshore.cli.cells import (
+    EN_DASH,
     Footnotes,
     first_text,
     interval,
     number,
     quantity_t,
 )
+from friendshore.data.names import mineral_name
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -39,6 +41,13 @@ ZONE_COLUMNS: dict[str, str] = {
 
 #: Width of the terminal the default table must fit.
 TABLE_WIDTH = 100
+
+#: Under a table with a range: what a range means (each record's reason is in its JSON).
+RANGE_NOTE = [
+    "a–b: not known exactly, only its bounds (a member's figure withheld or a bound, or a source",
+    "  listing top producers only whose rest of the world may hold members); the reason per",
+    "  figure is its *_note field in --format json. 0% is a known zero.",
+]
 
 
 @dataclass(frozen=True)
@@ -231,7 +240,7 @@ def assess_table(
         cells[c.header] = []
     for row in shown_rows.itertuples(index=False):
         product = str(row.product or "")
-        mineral = str(row.mineral)
+        mineral = mineral_name(str(row.mineral), short=bool(product))
         cells["mineral"].append(f"{mineral} ({product})" if product else mineral)
         cells["stage"].append(str(row.stage))
         for c in cols:
@@ -246,6 +255,8 @@ def assess_table(
         f"{rival}'s share of world output of the stage (latest year ≤ {result.year})"
     )
     footnotes = notes.lines(width=TABLE_WIDTH)
+    if any(EN_DASH in text for column in cells.values() for text in column):
+        footnotes.extend(RANGE_NOTE)
     if len(shown_rows) < total:
         footnotes.append(f"{total - len(shown_rows)} more records: --top 0 shows all.")
     return AssessTable(

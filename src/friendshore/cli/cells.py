@@ -2,7 +2,8 @@
 
 Pure string formatting for the table output of the commands (JSON and CSV keep
 the raw numbers). Intervals print as ``38–61%``; quantities carry their unit and
-thousands separators (never ``7.76e+07``); money prints as ``-US$77.5 m``; a
+thousands separators (never ``7.76e+07``); money prints as ``-US$77.5 m``
+(:func:`money_usd`); any other number plainly (:func:`plain`, :func:`table_cell`); a
 blank prints as ``—`` followed by a footnote marker whose reason
 :class:`Footnotes` lists under the table.
 """
@@ -49,6 +50,28 @@ def percent(value: Any) -> str | None:
     if abs(pct) < 1 and pct != 0:
         return f"{pct:.1f}%"
     return f"{pct:,.0f}%"
+
+
+def percent_digits(value: Any, digits: int = 1) -> str | None:
+    """A fraction as a percentage with ``digits`` decimals; a non-zero never prints as 0.
+
+    Examples
+    --------
+    >>> percent_digits(0.3849), percent_digits(0.0002), percent_digits(0.0), percent_digits(None)
+    ('38.5%', '<0.1%', '0.0%', None)
+    >>> percent_digits(-0.0002, 0), percent_digits(0.004, 0)
+    ('>-1%', '<1%')
+    """
+    v = number(value)
+    if v is None:
+        return None
+    if math.isinf(v):
+        return "∞" if v > 0 else "-∞"
+    pct = 100 * v
+    step = 10.0**-digits
+    if pct != 0 and abs(pct) < step / 2:
+        return f"<{step:.{digits}f}%" if pct > 0 else f">-{step:.{digits}f}%"
+    return f"{pct:,.{digits}f}%"
 
 
 def decimal(value: Any, digits: int = 2) -> str | None:
@@ -127,21 +150,90 @@ def quantity_t(value: Any, *, scaled: bool = False) -> str | None:
 def money_usd(value: Any) -> str | None:
     """US dollars, scaled: ``-77_500_000 → '-US$77.5 m'``, ``2.1e9 → 'US$2.1 bn'``.
 
+    The sign comes before the currency (never ``US$-77.5 m``), thousands are
+    separated (never ``7.76703e+07``), an amount that rounds to zero is
+    ``US$0`` without a sign; ``None`` if missing (``None``, NaN) and
+    ``'unbounded'`` for an infinite amount.
+
     Examples
     --------
     >>> money_usd(-77_500_000), money_usd(2.1e9), money_usd(5_400), money_usd(None)
     ('-US$77.5 m', 'US$2.1 bn', 'US$5,400', None)
+    >>> money_usd(0), money_usd(-0.4), money_usd(float("nan")), money_usd(1.5e15)
+    ('US$0', 'US$0', None, 'US$1,500,000.0 bn')
     """
     v = number(value)
     if v is None:
         return None
+    if math.isinf(v):
+        return "unbounded" if v > 0 else "-unbounded"
     sign = "-" if v < 0 else ""
     a = abs(v)
     if a >= 1e9:
         return f"{sign}US${a / 1e9:,.1f} bn"
     if a >= 1e6:
         return f"{sign}US${a / 1e6:,.1f} m"
-    return f"{sign}US${a:,.0f}"
+    whole = round(a)
+    return f"{sign if whole else ''}US${whole:,.0f}"
+
+
+#: The smallest magnitude :func:`plain` writes with digits (below it: ``<0.000000000001``).
+_SMALLEST = 1e-12
+
+
+def plain(value: Any) -> str | None:
+    """A number with six significant digits and thousands separators, never in scientific notation.
+
+    ``None`` if missing; integers keep every digit; ``∞`` for infinity; a
+    magnitude below 10⁻¹² prints as ``<0.000000000001`` (never as 0, which only a
+    zero prints as).
+
+    Examples
+    --------
+    >>> plain(2_500_000.0), plain(0.546), plain(12_345.678), plain(-0.00001234), plain(0.0)
+    ('2,500,000', '0.546', '12,345.7', '-0.00001234', '0')
+    >>> plain(1e20), plain(7), plain(None)
+    ('100,000,000,000,000,000,000', '7', None)
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    v = number(value)
+    if v is None:
+        return None
+    if math.isinf(v):
+        return "∞" if v > 0 else "-∞"
+    if v == 0:
+        return "0"
+    a = abs(v)
+    if a < _SMALLEST:
+        return f"{'-' if v < 0 else ''}<{_SMALLEST:.12f}"
+    if a >= 1e5:
+        return f"{v:,.0f}"
+    digits = min(12, max(0, 5 - math.floor(math.log10(a))))
+    text = f"{v:,.{digits}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def table_cell(value: Any, column: str = "") -> str:
+    """One cell of a command's table: money (``*_usd``) scaled, numbers plain, blanks ``—``.
+
+    Years (``year``, ``*_year``) print without separators; booleans and text as
+    they are. JSON and CSV keep the raw values.
+
+    Examples
+    --------
+    >>> table_cell(-77_500_000.0, "welfare_usd"), table_cell(7.76703e7, "quantity_t")
+    ('-US$77.5 m', '77,670,300')
+    >>> table_cell(2024, "year"), table_cell(None, "share"), table_cell(True, "estimated")
+    ('2024', '—', 'True')
+    """
+    if isinstance(value, bool) or (value is not None and not isinstance(value, int | float)):
+        return str(value)
+    if column == "year" or column.endswith("_year"):
+        v = number(value)
+        return DASH if v is None else str(int(v)) if v == int(v) else str(v)
+    text = money_usd(value) if column.endswith("_usd") else plain(value)
+    return DASH if text is None else text
 
 
 class Footnotes:

@@ -160,7 +160,14 @@ def packs_command(fmt: FormatOption = OutputFormat.TABLE) -> None:
 @app.command("check")
 @handle_errors
 def check_command(
-    declaration: Annotated[Path, typer.Argument(help="A declaration file (JSON).")],
+    declaration: Annotated[
+        str,
+        typer.Argument(
+            help="A declaration file (JSON) or a shipped example's id "
+            "(cathode-nmc811-illustrative, magnet-ndfeb-feoc-illustrative).",
+            metavar="DECLARATION",
+        ),
+    ],
     rules: RulesOption = None,
     on: DateOption = None,
     fmt: FormatOption = OutputFormat.TABLE,
@@ -400,7 +407,14 @@ def token_list_command(
 @app.command("issue")
 @handle_errors
 def issue_command(
-    declaration: Annotated[Path, typer.Argument(help="A declaration file (JSON).")],
+    declaration: Annotated[
+        str,
+        typer.Argument(
+            help="A declaration file (JSON) or a shipped example's id "
+            "(cathode-nmc811-illustrative, magnet-ndfeb-feoc-illustrative).",
+            metavar="DECLARATION",
+        ),
+    ],
     member: MemberOption,
     rules: RulesOption = None,
     on: DateOption = None,

@@ -18,7 +18,13 @@ from rich.progress import (
 )
 
 from friendshore._core.types import OutputFormat
-from friendshore.cli.common import FormatOption, StoreOption, handle_errors, resolve_store
+from friendshore.cli.common import (
+    FormatOption,
+    MineralsOption,
+    StoreOption,
+    handle_errors,
+    resolve_store,
+)
 from friendshore.cli.output import emit_frame, emit_json, stderr
 
 app = typer.Typer(help="Build, describe and extend the data store.", no_args_is_help=True)
@@ -62,6 +68,7 @@ def build_command(
         report = store.build_store(path, force=force, progress=progress)
     if report.built:
         stderr.print(f"built {report.path} in {report.seconds:.1f} s")
+        _emit_tables(path, OutputFormat.TABLE, title=f"Built {path}: tables, rows, releases")
     else:
         stderr.print(f"{report.path}: {report.reason} (use --force to rebuild)")
 
@@ -70,11 +77,15 @@ def build_command(
 @handle_errors
 def status_command(store_path: StoreOption = None, fmt: FormatOption = OutputFormat.TABLE) -> None:
     """Show every table with its rows, sources, releases and years."""
+    _emit_tables(resolve_store(store_path), fmt, title=None)
+
+
+def _emit_tables(path: Path, fmt: OutputFormat, *, title: str | None) -> None:
+    """Print every table of the store with its rows, releases and years."""
     import pandas as pd
 
     from friendshore.data import store
 
-    path = resolve_store(store_path)
     tables = store.store_status(path)
     if fmt is OutputFormat.JSON:
         emit_json(
@@ -101,7 +112,7 @@ def status_command(store_path: StoreOption = None, fmt: FormatOption = OutputFor
             "years": [f"{t.years[0]}-{t.years[1]}" if t.years else "" for t in tables],
         }
     )
-    emit_frame(frame, fmt, title=f"Store {path}")
+    emit_frame(frame, fmt, title=title or f"Store {path}")
 
 
 @app.command("import")
@@ -185,10 +196,7 @@ def gaps_command(
             show_default=False,
         ),
     ] = None,
-    mineral: Annotated[
-        list[str] | None,
-        typer.Option("--mineral", help="Only this mineral (repeatable).", show_default=False),
-    ] = None,
+    mineral: MineralsOption = None,
     all_minerals: Annotated[
         bool,
         typer.Option("--all-minerals", help="Every mineral, not only the critical ones."),
@@ -309,3 +317,87 @@ def gaps_command(
         "trade): intervals and their median width",
         right=frozenset(width_cells.columns[1:]),
     )
+
+
+class ProjectionKind(StrEnum):
+    """``kind`` of the ``projections`` table."""
+
+    DEMAND = "demand"
+    CLEANTECH_DEMAND = "cleantech_demand"
+    TECHNOLOGY_DEMAND = "technology_demand"
+    SUPPLY = "supply"
+
+
+@app.command("projections")
+@handle_errors
+def projections_command(
+    kind: Annotated[
+        list[ProjectionKind] | None,
+        typer.Option(
+            "--kind",
+            help="demand, cleantech_demand, technology_demand or supply (repeatable).",
+            show_default=False,
+        ),
+    ] = None,
+    mineral: MineralsOption = None,
+    scenario: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--scenario",
+            help="STEPS, APS, NZE (demand) or 'base case' (supply); repeatable.",
+            show_default=False,
+        ),
+    ] = None,
+    edition: Annotated[
+        str | None,
+        typer.Option(
+            "--edition",
+            help="'IEA CMDE May 2024' or 'IEA CMDE 2025 (iea.json)'.",
+            show_default=False,
+        ),
+    ] = None,
+    year: Annotated[
+        int | None, typer.Option("--year", help="Only this year.", show_default=False)
+    ] = None,
+    store_path: StoreOption = None,
+    fmt: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Show the IEA projections (kt as published and t) with the cell each came from.
+
+    One row per published cell of the IEA Critical Minerals Data Explorer:
+    world demand by sector, clean-technology and technology demand (STEPS, APS,
+    NZE, base year and 2030-2050) and supply by country (base case). The table
+    shows the main columns; JSON and CSV carry every column of the
+    ``projections`` table.
+    """
+    from friendshore.data.queries import read_projections
+
+    frame = read_projections(
+        resolve_store(store_path),
+        kind=[k.value for k in kind] if kind else None,
+        mineral=list(mineral) if mineral else None,
+        scenario=list(scenario) if scenario else None,
+        edition=edition,
+    )
+    if year is not None:
+        frame = frame[frame["year"] == year]
+    if fmt is OutputFormat.TABLE:
+        shown = frame[
+            [
+                "release",
+                "kind",
+                "iea_mineral",
+                "sector",
+                "case",
+                "country",
+                "scenario",
+                "year",
+                "value",
+                "unit",
+                "source_sheet",
+                "source_cell",
+            ]
+        ].fillna("")
+        emit_frame(shown, fmt, title=f"IEA projections: {len(frame)} rows")
+        return
+    emit_frame(frame, fmt)

@@ -10,6 +10,7 @@ import typer
 
 from friendshore._core.errors import ValidationError
 from friendshore._core.types import OutputFormat
+from friendshore.cli.cells import percent_digits
 from friendshore.cli.common import (
     FormatOption,
     StoreOption,
@@ -97,6 +98,16 @@ RequireOption = Annotated[
         "--require", help="A project id that must be chosen (repeatable).", show_default=False
     ),
 ]
+TargetsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--targets",
+        help="outlook:SCENARIO:YEAR (e.g. outlook:APS:2030): close the zone's supply gaps of "
+        "`friendshore outlook` in that IEA scenario and year instead (the target year).",
+        metavar="outlook:SCENARIO:YEAR",
+        show_default=False,
+    ),
+]
 
 
 def _scenario_runs(
@@ -126,6 +137,7 @@ def _problem(
     min_member_share: float,
     require_standard: list[str] | None,
     require: list[str] | None,
+    targets: str | None = None,
 ) -> tuple[SupplyNetwork, Pipeline, Zone, dict[str, Any]]:
     """The network, pipeline and zone, and the problem options shared by optimize and frontier.
 
@@ -136,6 +148,7 @@ def _problem(
     from friendshore.model.supply import SupplyNetwork
     from friendshore.model.zone import Zone
 
+    outlook = _outlook_target(targets, objective, year) if targets is not None else None
     loaded = load_pipeline(pipeline)
     zone = Zone.load(zone_file)
     supply = SupplyNetwork.from_store(resolve_store(store_path))
@@ -148,7 +161,47 @@ def _problem(
         "require_standards": require_standard or (),
         "require_projects": require or (),
     }
+    if outlook is not None:
+        options.update(_outlook_options(outlook, store_path, zone))
     return supply, loaded, zone, options
+
+
+def _outlook_target(text: str, objective: ObjectiveChoice, year: int) -> tuple[str, int]:
+    """``(scenario, year)`` of ``--targets outlook:SCENARIO:YEAR``, checked against the options."""
+    from friendshore.invest.targets import parse_targets
+
+    scenario, target_year = parse_targets(text)
+    if objective is not ObjectiveChoice.DEPENDENCE:
+        raise ValidationError("--targets replaces --objective: leave --objective out")
+    if year not in {DEFAULT_YEAR, target_year}:
+        raise ValidationError(
+            f"--year {year} differs from the --targets year {target_year}: leave --year out"
+        )
+    return scenario, target_year
+
+
+def _outlook_options(
+    target: tuple[str, int], store_path: Path | None, zone: Zone
+) -> dict[str, Any]:
+    """The planner's options for ``--targets outlook:SCENARIO:YEAR`` (the outlook's gaps)."""
+    from friendshore.invest.targets import outlook_targets
+    from friendshore.scenarios.outlook import OutlookOptions, run_outlook
+
+    scenario, target_year = target
+    text = f"outlook:{scenario}:{target_year}"
+    try:
+        outlook = run_outlook(
+            resolve_store(store_path),
+            zone,
+            options=OutlookOptions(scenarios=(scenario,), years=(target_year,)),
+        )
+    except ValidationError as exc:
+        raise ValidationError(f"--targets {text!r}: {exc}") from None
+    return {
+        "objective": "outlook",
+        "year": target_year,
+        "outlook": outlook_targets(outlook, scenario, target_year),
+    }
 
 
 def _parse_budgets(text: str | None) -> list[float] | None:
@@ -165,13 +218,12 @@ def _parse_budgets(text: str | None) -> list[float] | None:
 
 def _shares(frame: pd.DataFrame) -> pd.DataFrame:
     """Shares as percentages, supply risk to 3 decimals, USD as million USD (table output)."""
-    import pandas as pd
 
     out = frame.copy()
     for col in [c for c in out.columns if "_usd" in c]:
         out[col.replace("_usd", "_musd")] = (out.pop(col) / 1e6).round(1)
     for col in [c for c in out.columns if "share" in c or "sufficiency" in c]:
-        out[col] = out[col].map(lambda v: "—" if pd.isna(v) else f"{100 * v:.1f}%")
+        out[col] = out[col].map(lambda v: percent_digits(v, 1) or "—")
     for col in [c for c in out.columns if c.startswith("supply_risk")]:
         out[col] = out[col].round(3)
     return out
@@ -220,6 +272,7 @@ def optimize_command(
     min_member_share: MemberShareOption = 0.0,
     require_standard: StandardOption = None,
     require: RequireOption = None,
+    targets: TargetsOption = None,
     zone_file: ZoneOption = None,
     fmt: FormatOption = OutputFormat.TABLE,
     store_path: StoreOption = None,
@@ -240,6 +293,9 @@ def optimize_command(
     member, required standards and projects. Reports the chosen projects, capex and
     jobs by member, capex by year, before/after metrics per mineral and stage and the
     marginal value of budget (re-solved with 10% more). CSV: the chosen projects.
+    With --targets outlook:SCENARIO:YEAR the objective is the outlook's supply gaps
+    left in that year (as shares of zone demand); the table lists the minerals that
+    entered and why.
     """
     from friendshore.invest.results import plan_portfolio, portfolio_payload
     from friendshore.report.invest import objective_inputs, write_invest_report
@@ -255,6 +311,7 @@ def optimize_command(
         min_member_share=min_member_share,
         require_standard=require_standard,
         require=require,
+        targets=targets,
     )
     result = plan_portfolio(supply, loaded, zone, budget_usd=budget, **options)
     if out is not None:
@@ -269,7 +326,7 @@ def optimize_command(
     sol = result.solution
     budget_text = "unlimited" if budget is None else f"{budget:,.0f} USD"
     stdout.print(
-        f"{result.objective} objective, target year {year}, budget {budget_text}: "
+        f"{result.objective} objective, target year {result.problem.year}, budget {budget_text}: "
         f"{sol.objective_before:.4g} → {sol.objective:.4g} ({sol.termination}, "
         f"gap {sol.mip_gap:.2g}; {sol.n_variables} variables, {sol.n_constraints} "
         "constraints)",

@@ -16,9 +16,11 @@ from friendshore.cli import data as data_cli
 from friendshore.cli import floor as floor_cli
 from friendshore.cli import invest as invest_cli
 from friendshore.cli import scenario as scenario_cli
+from friendshore.cli import stockpile as stockpile_cli
 from friendshore.cli import tariff as tariff_cli
 from friendshore.cli.assess import assess_command, metrics_app
 from friendshore.cli.common import FormatOption, StoreOption, handle_errors, resolve_store
+from friendshore.cli.outlook import outlook_command
 from friendshore.cli.output import emit_frame
 from friendshore.cli.prices import prices_command
 from friendshore.cli.scenario_mc import montecarlo_command
@@ -42,8 +44,10 @@ app.add_typer(tariff_cli.app, name="tariff")
 app.add_typer(invest_cli.app, name="invest")
 app.add_typer(floor_cli.app, name="floor")
 app.add_typer(comply_cli.app, name="comply")
+app.add_typer(stockpile_cli.app, name="stockpile")
 app.command("serve")(serve_command)
 app.command("prices")(prices_command)
+app.command("outlook")(outlook_command)
 
 
 @app.command("sql")

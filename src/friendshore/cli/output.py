@@ -25,17 +25,9 @@ stderr = Console(stderr=True, soft_wrap=True, emoji=False)
 
 def _cell(value: Any, column: str = "") -> str:
     from friendshore._core.records import plain
+    from friendshore.cli.cells import table_cell
 
-    value = plain(value)
-    if column == "year" or column.endswith("_year"):
-        return "—" if value is None else str(value)
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        return f"{value:,.6g}" if abs(value) < 1e15 else f"{value:.6e}"
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}"
-    return str(value)
+    return table_cell(plain(value), column)
 
 
 def emit_frame(frame: pd.DataFrame, fmt: OutputFormat, *, title: str | None = None) -> None:
@@ -96,8 +88,11 @@ def emit_table(
 
 
 def emit_json(payload: Any) -> None:
-    """Write ``payload`` as JSON to standard output."""
-    sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2, default=str) + "\n")
+    """Write ``payload`` as strict JSON to standard output (non-finite numbers as ``null``)."""
+    from friendshore._core.records import finite  # pandas: imported late, keeps --help fast
+
+    text = json.dumps(finite(payload), ensure_ascii=False, indent=2, default=str, allow_nan=False)
+    sys.stdout.write(text + "\n")
 
 
 def progress_bar(label: str, *, disable: bool = False) -> Progress:

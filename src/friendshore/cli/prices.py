@@ -7,7 +7,14 @@ from typing import Annotated
 import typer
 
 from friendshore._core.types import OutputFormat
-from friendshore.cli.common import FormatOption, StoreOption, handle_errors, resolve_store
+from friendshore.cli.common import (
+    FormatOption,
+    OptionalMineralOption,
+    StoreOption,
+    handle_errors,
+    named_minerals,
+    resolve_store,
+)
 from friendshore.cli.output import emit_frame
 
 #: Columns of the table format (JSON and CSV carry every column, with file and line).
@@ -30,10 +37,7 @@ TABLE_COLUMNS = (
 
 @handle_errors
 def prices_command(
-    mineral: Annotated[
-        str | None,
-        typer.Option("--mineral", help="Catalog mineral id (see `friendshore minerals`)."),
-    ] = None,
+    mineral: OptionalMineralOption = None,
     stage: Annotated[
         str | None, typer.Option("--stage", help="mining, processing or components.")
     ] = None,
@@ -84,4 +88,4 @@ def prices_command(
     shown = {"mineral": mineral, "stage": stage, "source": source, "series": series}
     shown["from year"] = None if from_year is None else str(from_year)
     what = ", ".join(f"{k} {v}" for k, v in shown.items() if v is not None)
-    emit_frame(frame, fmt, title="Prices" + (f" ({what})" if what else ""))
+    emit_frame(named_minerals(frame, fmt), fmt, title="Prices" + (f" ({what})" if what else ""))

@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 
 from friendshore._core.types import OutputFormat
-from friendshore.cli.common import FormatOption, handle_errors
+from friendshore.cli.common import FormatOption, OptionalMineralOption, handle_errors
 from friendshore.cli.output import emit_frame, emit_json, stdout
 
 if TYPE_CHECKING:
@@ -32,11 +32,18 @@ ScenarioArgument = Annotated[
 
 @app.command("list")
 @handle_errors
-def list_command(fmt: FormatOption = OutputFormat.TABLE) -> None:
-    """List the scenarios shipped with the package: id, name, date, measure, source."""
+def list_command(
+    fmt: FormatOption = OutputFormat.TABLE,
+    mineral: OptionalMineralOption = None,
+) -> None:
+    """List the shipped scenarios: id, name, date, minerals, measure, source.
+
+    `--mineral` keeps the measures whose shocks touch that mineral.
+    """
     from friendshore.scenarios.model import list_scenarios
 
-    emit_frame(list_scenarios(), fmt, title="Shipped scenarios")
+    title = "Shipped scenarios" + (f" touching {mineral}" if mineral else "")
+    emit_frame(list_scenarios(mineral=mineral), fmt, title=title)
 
 
 def _shocks_frame(scenario: Scenario) -> pd.DataFrame:
@@ -88,3 +95,14 @@ def show_command(
     ):
         stdout.print(f"[bold]{label}:[/] {escape(value)}", highlight=False)
     emit_frame(_shocks_frame(loaded), fmt, title="Shocks")
+
+
+def _register_compare() -> None:
+    """``scenario compare`` and ``scenario sensitivity`` (cli/scenario_compare.py)."""
+    from friendshore.cli.scenario_compare import compare_command, sensitivity_command
+
+    app.command("compare")(compare_command)
+    app.command("sensitivity")(sensitivity_command)
+
+
+_register_compare()

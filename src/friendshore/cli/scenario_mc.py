@@ -9,6 +9,7 @@ import typer
 
 from friendshore._core.errors import InputError
 from friendshore._core.types import OutputFormat
+from friendshore.cli.cells import percent_digits
 from friendshore.cli.common import (
     Backend,
     FormatOption,
@@ -28,11 +29,10 @@ if TYPE_CHECKING:
 
 
 def _table(frame: pd.DataFrame) -> pd.DataFrame:
-    import pandas as pd
 
     out = frame.copy()
     for col in [c for c in out.columns if c.startswith("shortfall_share") or c == "p_exceed"]:
-        out[col] = out[col].map(lambda v: "—" if pd.isna(v) else f"{100 * v:.1f}%")
+        out[col] = out[col].map(lambda v: percent_digits(v, 1) or "—")
     for col in [c for c in out.columns if c.startswith("shortfall_t") or c == "baseline_t"]:
         out[col] = out[col].round(1)
     return out

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from friendshore._core.types import OutputFormat
+from friendshore.cli.cells import percent_digits
 from friendshore.cli.common import (
     FormatOption,
     ScenarioArgument,
@@ -25,11 +26,10 @@ __all__ = ["run_command"]
 
 
 def _table(frame: pd.DataFrame) -> pd.DataFrame:
-    import pandas as pd
 
     out = frame.copy()
     for col in [c for c in ("shortfall_share", "n1_coverage") if c in out.columns]:
-        out[col] = out[col].map(lambda v: "—" if pd.isna(v) else f"{100 * v:.0f}%")
+        out[col] = out[col].map(lambda v: percent_digits(v, 0) or "—")
     for col in [c for c in out.columns if c.endswith("_t")]:
         out[col] = out[col].round(1)
     return out
@@ -109,3 +109,11 @@ def run_command(
     )
     totals = result.zone_totals[result.zone_totals["lost_t"] > 0]
     emit_frame(_table(totals.drop(columns=["max_shortfall_share"])), fmt, title="Zone totals")
+    spared = [m for m in zone.members if m not in set(hit["member"])]
+    if spared:
+        layers = ", ".join(sorted({f"{r.mineral} {r.stage}" for r in hit.itertuples()}))
+        stdout.print(
+            f"No loss for {', '.join(spared)} (in {layers}): no supply cut reaches "
+            f"{'them' if len(spared) > 1 else 'it'} through the trade network.",
+            highlight=False,
+        )

@@ -294,11 +294,11 @@ def ge_command(
     if fmt is OutputFormat.CSV:
         emit_frame(run.country_table(), fmt)
         return
-    if run.absent:
-        stderr.print(f"zone countries not in the data: {', '.join(run.absent)}", highlight=False)
+    origin = run.coefficients.set_index("variable")["origin"].get(run.variable, "")
     stdout.print(
         f"{run.experiment}; {source}, {run.result.baseline.year}, sigma {sigma:g}, "
-        f"{run.variable} coefficient {run.preference:.4f}. Changes in %.",
+        f"{run.variable} coefficient {run.preference:.4f}"
+        f"{' (ASSUMED, see the notes)' if origin == 'assumed' else ''}. Changes in %.",
         highlight=False,
     )
     table = run.country_table()
@@ -309,3 +309,5 @@ def ge_command(
     num = out.select_dtypes("number").columns
     out[num] = out[num].round(4)
     emit_frame(out, fmt, title="Change from baseline by country (%)")
+    for i, note in enumerate(run.notes(), start=1):
+        stdout.print(f"({i}) {note}", highlight=False)

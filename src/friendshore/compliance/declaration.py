@@ -20,8 +20,8 @@ import pydantic
 
 from friendshore._core.errors import DataError
 from friendshore.compliance.canonical import MAX_DEPTH, json_text_too_deep, sha256_hex
-from friendshore.data.compliance_files import parse_json_document
-from friendshore.data.documents import Document, Loc, read_text
+from friendshore.data.compliance_files import parse_json_document, shipped_declaration_paths
+from friendshore.data.documents import Document, Loc, read_text, shipped_or_file
 from friendshore.model.fields import STRICT_FINITE, Country, MineralId, Share, validate_document
 
 __all__ = [
@@ -242,8 +242,11 @@ def _shorthand_loc(doc: Document) -> Callable[[Loc], Loc]:
     return fix
 
 
-def load_declaration(path: str | Path) -> Declaration:
-    """Read and validate a declaration file (JSON).
+def load_declaration(name_or_path: str | Path) -> Declaration:
+    """Read and validate a declaration: a shipped example's id or a file (JSON).
+
+    The shipped examples (``cathode-nmc811-illustrative``,
+    ``magnet-ndfeb-feoc-illustrative``) are addressable by id.
 
     Raises
     ------
@@ -251,8 +254,17 @@ def load_declaration(path: str | Path) -> Declaration:
         If the file is malformed, invalid or nests deeper than
         :data:`~friendshore.compliance.canonical.MAX_DEPTH` levels; the message names
         the file, line and field.
+    InputError
+        If ``name_or_path`` is neither a shipped id nor a file; the message lists
+        the shipped ids.
     """
-    path = Path(path)
+    path = shipped_or_file(
+        name_or_path,
+        shipped_declaration_paths(),
+        what="declaration",
+        formats="JSON",
+        suffixes=(".json",),
+    )
     return parse_declaration(read_text(path, what="declaration"), name=str(path))
 
 

@@ -34,6 +34,7 @@ __all__ = [
     "read_mandatory_packs_file",
     "read_rule_pack_file",
     "rule_packs_dir",
+    "shipped_declaration_paths",
     "shipped_rule_pack_paths",
 ]
 
@@ -136,3 +137,8 @@ def read_mandatory_packs_file(path: str | Path | None = None) -> Document:
 def declarations_dir() -> Path:
     """Return the folder of the example declarations shipped with the package."""
     return package_data_dir() / "declarations"
+
+
+def shipped_declaration_paths() -> dict[str, Path]:
+    """Return the example declarations shipped with the package by id (file name without suffix)."""
+    return {p.stem: p for p in sorted(declarations_dir().glob("*.json"))}

@@ -176,6 +176,85 @@ def read_minerals(store: Path) -> pd.DataFrame:
     return _frame(store, "SELECT * FROM minerals ORDER BY mineral_id")
 
 
+#: ``kind`` values of the ``projections`` table.
+PROJECTION_KINDS = ("demand", "cleantech_demand", "technology_demand", "supply")
+
+
+def read_projections(
+    store: Path | duckdb.DuckDBPyConnection,
+    *,
+    kind: str | Sequence[str] | None = None,
+    mineral: str | Sequence[str] | None = None,
+    scenario: str | Sequence[str] | None = None,
+    edition: str | Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """IEA projections (kt as published, ``value_t`` in t), one row per published cell.
+
+    Parameters
+    ----------
+    store
+        The store (path or open connection).
+    kind
+        ``demand`` (total demand by sector, six minerals), ``cleantech_demand``
+        (clean technologies, 37 minerals), ``technology_demand`` (technology
+        sheets with alternative cases) or ``supply`` (by country); default all.
+    mineral
+        Catalog mineral id(s) (``mineral_id``); rows whose IEA label the catalog
+        lacks have ``mineral_id`` NULL and only come without this filter.
+    scenario
+        ``STEPS``, ``APS``, ``NZE`` (demand) or ``base case`` (supply).
+    edition
+        ``IEA CMDE May 2024`` or ``IEA CMDE 2025 (iea.json)``.
+
+    Returns
+    -------
+    DataFrame
+        The columns of the ``projections`` table (``docs/data.md``): ``edition,
+        source, release, kind, iea_mineral, mineral_id, element, stage, sector,
+        technology, case, scenario, country, row_type, year, value, unit,
+        value_t, basis, status, source_file, source_sheet, source_cell, line,
+        note``, ordered by edition, kind, mineral, sheet, line, scenario, year.
+
+    Raises
+    ------
+    ValidationError
+        If ``kind`` is not one of :data:`PROJECTION_KINDS`.
+
+    Notes
+    -----
+    The base year is one printed cell stored once per scenario (``status``
+    ``observed``). ``element`` is set on single rare-earth elements (Nd, Pr, Dy,
+    Tb, La, Y): never add those to a ``rare_earths`` group total. The IEA's sums
+    that disagree are in the ``checks`` table (``check_name LIKE 'iea_%'``).
+    """
+    where: list[str] = []
+    params: list[object] = []
+    for column, value in (
+        ("kind", kind),
+        ("mineral_id", mineral),
+        ("scenario", scenario),
+        ("edition", edition),
+    ):
+        if value is None:
+            continue
+        values = [value] if isinstance(value, str) else list(value)
+        if column == "kind":
+            unknown = [v for v in values if v not in PROJECTION_KINDS]
+            if unknown:
+                raise ValidationError(
+                    f"unknown projection kind(s) {unknown}; known: {', '.join(PROJECTION_KINDS)}"
+                )
+        where.append(f"{column} IN ({', '.join('?' for _ in values)})")
+        params.extend(values)
+    sql = "SELECT * FROM projections"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY edition, kind, iea_mineral, source_sheet, line, source_cell, scenario, year"
+    if isinstance(store, duckdb.DuckDBPyConnection):
+        return store.execute(sql, params).df()
+    return _frame(store, sql, params)
+
+
 def read_salient(
     store: Path | duckdb.DuckDBPyConnection, *, release: str | None = None
 ) -> pd.DataFrame:

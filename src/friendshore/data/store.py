@@ -35,6 +35,7 @@ from friendshore.data.readers import (
     baci,
     geodist,
     iea,
+    iea_projections,
     pinksheet,
     usgs_mcs,
     usgs_mcs2025,
@@ -45,7 +46,7 @@ from friendshore.data.resources import bundled_path, package_data_dir
 from friendshore.data.sources import source_info
 
 #: Bump when the table layout changes; a store of another version is rebuilt.
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 
 #: Fact tables that hold several releases; a ``<table>_latest`` view keeps, per
 #: partition, only the rows of the newest release (the latest edition wins).
@@ -101,6 +102,15 @@ def fingerprint() -> str:
     return digest.hexdigest()
 
 
+def _quiet(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """``con`` without DuckDB's own terminal progress bar (drawn for queries over 2 s).
+
+    The interfaces draw their own bars, or none: a library call prints nothing.
+    """
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
 def connect(path: Path, *, read_only: bool = True) -> duckdb.DuckDBPyConnection:
     """Open the store at ``path``.
 
@@ -118,7 +128,7 @@ def connect(path: Path, *, read_only: bool = True) -> duckdb.DuckDBPyConnection:
         raise StoreError(f"no store at {path}: run `friendshore data build` first")
     config: dict[str, Any] = {"enable_external_access": False} if read_only else {}
     try:
-        return duckdb.connect(str(path), read_only=read_only, config=config)
+        return _quiet(duckdb.connect(str(path), read_only=read_only, config=config))
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             raise StoreError(f"the store at {path} is in use by another process: {exc}") from exc
@@ -278,6 +288,7 @@ def _bundled_steps() -> list[
         ("USGS MCS salient statistics 2023-2025", frames(usgs_salient.read_salient_bundled)),
         ("Prices: USGS salient, World Bank Pink Sheet", prices),
         ("IEA Critical Minerals Data Explorer", frames(iea.read_iea_bundled)),
+        ("IEA CMDE demand projections", frames(iea_projections.read_projections_bundled)),
         ("World Bank WGI", frames(lambda: wgi.read_wgi(bundled_path("wgi", "wgidataset.xlsx")))),
         (
             "CEPII GeoDist",
@@ -375,7 +386,7 @@ def build_store(
 def _build_into(tmp: Path, current: str, progress: Progress | None) -> dict[str, int]:
     steps = _bundled_steps()
     loaded = LoadedReleases()
-    with contextlib.closing(duckdb.connect(str(tmp))) as con:
+    with contextlib.closing(_quiet(duckdb.connect(str(tmp)))) as con:
         for table in schema.table_names():
             con.execute(schema.create_table_sql(table))
         for i, (name, step) in enumerate(steps):

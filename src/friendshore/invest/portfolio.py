@@ -83,7 +83,7 @@ __all__ = [
     "solve_portfolio",
 ]
 
-Objective = Literal["dependence", "shortfall"]
+Objective = Literal["dependence", "shortfall", "outlook"]
 
 #: Constraint families that can bind (and be relaxed to diagnose infeasibility), in order.
 FAMILIES: Final[tuple[str, ...]] = (

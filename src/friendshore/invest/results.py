@@ -906,7 +906,7 @@ class PortfolioResult:
     solution
         The solved MILP (problem, status, gap, model size, time).
     objective
-        ``'dependence'`` or ``'shortfall'``.
+        ``'dependence'``, ``'shortfall'`` or ``'outlook'``.
     inputs
         The objective inputs per mineral × stage (``dependence``: from
         :func:`dependence_targets`, with ``included`` and ``note``) or per
@@ -1017,6 +1017,7 @@ def build_problem(
     data_year: int | None = None,
     rival: str = "CHN",
     before: pd.DataFrame | None = None,
+    outlook: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None = None,
 ) -> tuple[PortfolioProblem, pd.DataFrame, pd.DataFrame]:
     """The MILP inputs, the objective inputs and the metrics before (see :func:`plan_portfolio`).
 
@@ -1032,13 +1033,22 @@ def build_problem(
     dep_targets, demand_cap, dep_inputs = dependence_targets(before)
     if objective == "dependence":
         targets, inputs = dep_targets, dep_inputs
+    elif objective == "outlook":
+        if outlook is None:
+            raise ValidationError(
+                "the outlook objective needs the outlook's targets "
+                "(friendshore.invest.targets.outlook_targets)"
+            )
+        targets, demand_cap, inputs = outlook
     elif objective == "shortfall":
         if not scenarios:
             raise ValidationError("the shortfall objective needs at least one scenario")
         targets = shortfall_targets(scenarios, probabilities=probabilities)
         inputs = targets
     else:
-        raise ValidationError(f"unknown objective {objective!r}: use dependence or shortfall")
+        raise ValidationError(
+            f"unknown objective {objective!r}: use dependence, shortfall or outlook"
+        )
     problem = portfolio_problem(
         pipeline,
         zone,
@@ -1074,6 +1084,7 @@ def plan_portfolio(
     budget_step_share: float = BUDGET_STEP_SHARE,
     mip_rel_gap: float = 1e-4,
     before: pd.DataFrame | None = None,
+    outlook: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None = None,
 ) -> PortfolioResult:
     """Choose the projects (and start years) that cut the zone's dependence most.
 
@@ -1090,8 +1101,9 @@ def plan_portfolio(
     budget_usd, budget_per_year_usd
         Total and yearly capex budgets (USD); ``None``: unlimited.
     objective
-        ``'dependence'`` (default: risk-weighted China share of zone supply) or
-        ``'shortfall'`` (expected shortfall share under ``scenarios``).
+        ``'dependence'`` (default: risk-weighted China share of zone supply),
+        ``'shortfall'`` (expected shortfall share under ``scenarios``) or
+        ``'outlook'`` (the outlook's gaps left, as shares of zone demand: ``outlook``).
     scenarios
         Scenario runs for the ``shortfall`` objective.
     probabilities
@@ -1113,6 +1125,10 @@ def plan_portfolio(
         Relative MIP gap for HiGHS.
     before
         :func:`supply_metrics` of ``network`` if already computed.
+    outlook
+        ``(targets, demand_cap, inputs)`` of
+        :func:`friendshore.invest.targets.outlook_targets` for the ``'outlook'``
+        objective: close the outlook's supply gaps of one scenario and year.
 
     Returns
     -------
@@ -1142,6 +1158,7 @@ def plan_portfolio(
         data_year=data_year,
         rival=rival,
         before=before,
+        outlook=outlook,
     )
     solution = solve_portfolio(problem, mip_rel_gap=mip_rel_gap)
     step = objective_at_step = marginal = None

@@ -51,6 +51,7 @@ SUMMARY_COLUMNS: list[str] = [
     "zone_production_share",
     "zone_production_share_min",
     "zone_production_share_max",
+    "zone_production_share_note",
     "zone_reserves_share",
     "zone_import_reliance",
     "zone_import_reliance_min",
@@ -112,7 +113,9 @@ class Assessment:
         zone_production_share, zone_reserves_share, zone_self_sufficiency,
         supply_risk, geopolrisk, zone_import_share, zone_non_rival_supply_share,
         ``zone_production_share_min`` (the known members' figures only: a lower bound
-        where a member's figure is withheld, when ``zone_production_share`` is NULL),
+        where a member's figure is withheld or a top-producers listing may hide
+        members, when ``zone_production_share`` is NULL; ``zone_production_share_max``
+        its upper bound and ``zone_production_share_note`` the reason),
         coverage`` (shares are fractions 0–1, HHI 0–10,000, NULL where not computable).
     members
         One row per mineral × stage × year × member (and ``member = 'zone'``)
@@ -285,15 +288,23 @@ def assess(
 
     summary = _latest(conc, ["source", "mineral_id", "stage"], year)
     summary = summary.merge(
-        zprod[[*SERIES_KEYS, "zone_share", "zone_share_min", "zone_share_upper"]].rename(
+        zprod[
+            [*SERIES_KEYS, "zone_share", "zone_share_min", "zone_share_upper", "zone_share_note"]
+        ].rename(
             columns={
                 "zone_share": "zone_production_share",
                 "zone_share_min": "zone_production_share_min",
                 "zone_share_upper": "zone_production_share_max",
+                "zone_share_note": "zone_production_share_note",
             }
         ),
         on=SERIES_KEYS,
         how="left",
+    )
+    # a series with a world total but no country rows has no zone share at all
+    summary["zone_production_share_note"] = summary["zone_production_share_note"].where(
+        summary["zone_production_share"].notna() | summary["zone_production_share_note"].notna(),
+        "the source gives no country figures for this series",
     )
     reserves = _latest(zres, ["source", "mineral_id"], year)
     mining_reserves = reserves[["mineral_id", "product", "zone_reserves_share"]].assign(
@@ -563,7 +574,12 @@ def dependence_table(
     mineral: str,
     year: int | None = None,
 ) -> pd.DataFrame:
-    """One member's (or the zone's) dependence for one mineral, per stage and year."""
+    """One member's (or the zone's) dependence for one mineral, per stage and year.
+
+    Net import reliance (fraction) as its point value and bounds
+    (``import_reliance_min``/``_max``) with the reason it is not a point; any
+    other country: :func:`friendshore.metrics.country_dependence.dependence_rows`.
+    """
     rows, totals = network.default_production()
     rows = rows[rows["mineral_id"] == mineral]
     trade = network.trade[network.trade["mineral_id"] == mineral]
@@ -593,6 +609,8 @@ def dependence_table(
         "exports_t",
         "production_t",
         "import_reliance",
+        "import_reliance_min",
+        "import_reliance_max",
         "import_reliance_note",
         "china_import_share_value",
         "china_import_share_qty",

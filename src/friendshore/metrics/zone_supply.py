@@ -27,6 +27,7 @@ ZONE_PRODUCTION_COLUMNS: list[str] = [
     "zone_share",
     "zone_share_min",
     "zone_share_upper",
+    "zone_share_note",
     "rival_quantity_t",
     "rival_share",
     "n_members_listed",
@@ -105,6 +106,9 @@ def zone_production_share(
         - ``zone_quantity_min_t`` (t), ``zone_share_min``: the least the
           members produce (known figures, ``<q`` as 0) and the least share
           the sources allow (equal to the above where nothing is unknown);
+        - ``zone_share_note``: why ``zone_share`` is NULL (a member's figure
+          unknown, members possibly hidden in a top-producers listing's rest of
+          the world, no world quantity); NULL where it is known;
         - ``zone_share_upper``: the largest share the zone could have: the
           sum of the members' ``share_high`` of
           :func:`~friendshore.metrics.shares.production_shares` (``<q`` as
@@ -135,8 +139,10 @@ def zone_production_share(
     ``zone_share_upper`` bounds it from above. A member a complete source (USGS)
     does not list produced nothing worth listing (0). A source listing only top
     producers (IEA) may hide members in its rest of the world: ``zone_share``
-    is then the share of the listed members, a lower bound, with
-    ``zone_share_upper`` above it. Nothing is filled in: bounds and counts say
+    and ``zone_quantity_t`` are then NULL (unknown, never the listed members'
+    share shown as the zone's: a zone the IEA lists no member for is not at 0),
+    ``zone_share_min`` is the listed members' share and ``zone_share_upper``
+    adds the rest of the world. Nothing is filled in: bounds and counts say
     how much is unknown. A zone with no member has zone share 0.
     """
     keys = SERIES_KEYS
@@ -215,12 +221,38 @@ def zone_production_share(
         unattributed = (1.0 - coverage).clip(lower=0.0)
         upper = out["zone_share_min"] + unattributed.where(uncertain, 0.0)
         out["zone_share_upper"] = upper.where(upper <= 1.0, np.maximum(out["zone_share_min"], 1.0))
+    # A source listing only top producers (IEA) may hide members in its rest of the world:
+    # the listed members' share is then the least the zone has, not its share (the
+    # lithium chemicals the IEA lists for no member are unknown, not 0).
+    hidden = ~complete & (out["zone_share_upper"] > out["zone_share_min"] + _SAME_SHARE)
+    out["zone_share"] = out["zone_share"].where(~hidden)
+    out["zone_quantity_t"] = out["zone_quantity_t"].where(~hidden)
+    rest = (out["zone_share_upper"] - out["zone_share_min"]).map(_percent_text)
+    source = pd.Series(index.get_level_values("source"), index=index)
+    out["zone_share_note"] = None
+    out.loc[gap, "zone_share_note"] = "a member country's figure is withheld, missing or a bound"
+    out.loc[hidden & ~gap, "zone_share_note"] = (
+        source[hidden & ~gap]
+        + " lists top producers only: members may produce part of the "
+        + rest[hidden & ~gap]
+        + " of world output it leaves to the rest of the world"
+    )
+    out.loc[world.isna(), "zone_share_note"] = "the world quantity is unknown"
     rivals = group_share(shares, index, zone.rivals, complete_sources=complete_sources)
     out["rival_quantity_t"] = rivals["quantity_t"]
     out["rival_share"] = rivals["share"]
     out["coverage"] = coverage
     out["complete_listing"] = complete
     return out.reset_index()[ZONE_PRODUCTION_COLUMNS].sort_values(keys, ignore_index=True)
+
+
+#: Shares closer than this are one figure (the last bits of a sum).
+_SAME_SHARE = 1e-12
+
+
+def _percent_text(value: float) -> str:
+    """A fraction as a percentage with one decimal (``'2.1%'``), ``'an unknown part'`` if NaN."""
+    return "an unknown part" if pd.isna(value) else f"{100 * value:.1f}%"
 
 
 def zone_reserves_share(

@@ -11,7 +11,7 @@ error on a file read by :mod:`friendshore.data.documents` into a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from functools import cache
 from typing import Annotated, Any, Final, TypeVar
 
@@ -165,13 +165,46 @@ def error_text(error: ErrorDetails) -> str:
     return message
 
 
+#: Patterns of identifiers and text fields, in words (an error shows the allowed form).
+PATTERN_WORDS: Final[dict[str, str]] = {
+    r"^[a-z0-9][a-z0-9-]*$": "must be lower-case letters, digits and hyphens, starting with a "
+    "letter or digit (e.g. cn-gallium-2025)",
+    r"^[^\n]+$": "must be one line",
+}
+
+
+def plain_words(error: ErrorDetails | Mapping[str, Any]) -> str | None:
+    """Words for a pattern (the allowed form, not the regular expression) and for a share
+    written as a percentage (``share: 50`` → "a fraction: 0.5 for 50%"); ``None`` for
+    any other error."""
+    kind = error.get("type")
+    ctx = error.get("ctx") or {}
+    if kind == "string_pattern_mismatch" and str(ctx.get("pattern")) in PATTERN_WORDS:
+        return f"{error.get('input')!r} {PATTERN_WORDS[str(ctx['pattern'])]}"
+    value = error.get("input")
+    if (
+        kind == "less_than_equal"
+        and ctx.get("le") == 1
+        and isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and 1 < value <= 100
+    ):
+        return (
+            f"{str(error.get('msg', '')).removeprefix('Value error, ')}: a share is a "
+            "fraction, not a percentage "
+            f"(write {value / 100:g} for {value:g}%)"
+        )
+    return None
+
+
 def error_message(error: ErrorDetails) -> str:
-    """Return the message of one error, in words for a missing or an unknown field."""
+    """Return the message of one error, in words for a missing or an unknown field, a
+    pattern and a share written as a percentage (:func:`plain_words`)."""
     if error["type"] == "missing":
         return "required field is missing"
     if error["type"] == "extra_forbidden":
         return "unknown field (a typo?)"
-    return error_text(error)
+    return plain_words(error) or error_text(error)
 
 
 def _error_loc(error: ErrorDetails, union_tags: Collection[str]) -> Loc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -12,7 +13,7 @@ import pydantic
 from friendshore._core.errors import DataError, ValidationError
 from friendshore._core.types import ISO3
 from friendshore.data.countries import country_resolver, read_blocs
-from friendshore.data.zones import default_zone_path, read_zone_file
+from friendshore.data.zones import default_zone_path, key_line, read_zone_file
 
 
 class _SupplyRiskSpec(pydantic.BaseModel):
@@ -148,7 +149,7 @@ class Zone:
         except pydantic.ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"])
-            raise DataError(first["msg"], file=source or None, field=where) from None
+            raise DataError(_plain_words(first), file=source or None, field=where) from None
         file = source or None
         members: dict[str, frozenset[ISO3]] = {}
         seen: dict[ISO3, str] = {}
@@ -189,9 +190,56 @@ class Zone:
 
     @classmethod
     def load(cls, path: Path | None = None) -> Zone:
-        """Read and validate a zone file; the default zone if ``path`` is ``None``."""
+        """Read and validate a zone file; the default zone if ``path`` is ``None``.
+
+        An error names the file, the line that sets the key at fault and the key.
+        """
         path = path or default_zone_path()
-        return cls.from_mapping(read_zone_file(path), source=str(path))
+        try:
+            return cls.from_mapping(read_zone_file(path), source=str(path))
+        except DataError as exc:
+            if exc.line is not None or exc.field is None:
+                raise
+            line = key_line(path, exc.field)
+            raise DataError(exc.message, file=exc.file, line=line, field=exc.field) from None
+
+
+#: The keys a zone file takes, by table ("" for the top level).
+_ZONE_KEYS: dict[str, tuple[str, ...]] = {}
+
+
+def _keys(table: str) -> tuple[str, ...]:
+    if not _ZONE_KEYS:
+        _ZONE_KEYS[""] = tuple(ZoneSpec.model_fields)
+        _ZONE_KEYS["supply_risk"] = tuple(_SupplyRiskSpec.model_fields)
+    return _ZONE_KEYS.get(table, ())
+
+
+def _plain_words(error: Mapping[str, Any]) -> str:
+    """A pydantic error about a zone file in words a person acts on."""
+    loc = [str(p) for p in error.get("loc", ())]
+    key = loc[-1] if loc else ""
+    kind = str(error.get("type", ""))
+    if kind == "extra_forbidden":
+        table = ".".join(loc[:-1])
+        allowed = _keys(table)
+        close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        where = f"in [{table}]" if table else "in a zone file"
+        return f"unknown key {key!r} {where}{hint} (the keys are: {', '.join(allowed)})"
+    if kind == "missing":
+        return f"the key {key!r} is required and missing"
+    if kind == "list_type":
+        return f'{key!r} must be a list in brackets, e.g. {key} = ["USA", "EU27"]'
+    if kind == "string_type":
+        return f"{key!r} must be text in quotes"
+    if kind in ("float_parsing", "float_type", "int_parsing", "int_type"):
+        return f"{key!r} must be a number"
+    if kind in ("greater_than", "less_than_equal", "greater_than_equal", "less_than"):
+        return f"{key!r}: {error.get('msg', 'out of range')}".replace("Input should be", "must be")
+    if kind == "string_too_short":
+        return f"{key!r} must not be empty"
+    return str(error.get("msg", "invalid value")).replace("Input should be", "must be")
 
 
 def _expand_all(codes: list[str], *, file: str | None, name: str) -> frozenset[ISO3]:

@@ -1107,6 +1107,50 @@ class ZoneRun:
     uncertainty: GEUncertainty | None
     schedule: ScheduleRun | None = None
 
+    def notes(self) -> list[str]:
+        """Return what a reader must know to read the run, one sentence each.
+
+        * an ``assumed`` preference coefficient says where it is borrowed from;
+        * zone countries not in the data are named with the reason;
+        * where terms of trade, real GDP and welfare change by the same
+          percentage for every country (to 1e-9 pp), why: in the one-sector
+          endowment model output is fixed in quantity and valued at the
+          factory-gate price ``p_i``, and expenditure is a fixed multiple of
+          output, so ``Y_i / P_i``, ``E_i / P_i`` and ``p_i / P_i`` all move as
+          ``p_i / P_i`` (Yotov et al. 2016, ch. 2).
+        """
+        out: list[str] = []
+        row = self.coefficients[self.coefficients["variable"] == self.variable]
+        if not row.empty and row["origin"].iloc[0] == "assumed":
+            out.append(
+                f"The {self.variable} coefficient {self.preference:.4f} is ASSUMED, not "
+                "estimated: it is the PPML estimate of an average preferential trade "
+                "agreement on gegravity's sample data (all goods, 30 countries, 2006), "
+                "borrowed because the minerals panel has no agreement in force to estimate it."
+            )
+        if self.absent:
+            out.append(
+                f"Zone countries not in the data ({len(self.absent)}): "
+                f"{', '.join(self.absent)}. A country enters the general equilibrium only "
+                "with a domestic flow (production value minus exports), which needs a "
+                "production figure with a unit value for its minerals in the panel year, "
+                "and a distance to every other country; these lack one of them, so they take no "
+                "part in the counterfactual and their members' results cover the others."
+            )
+        frame = self.result.countries
+        measures = frame[
+            ["terms_of_trade_change_pct", "real_gdp_change_pct", "welfare_change_pct"]
+        ].to_numpy(dtype=np.float64)
+        if len(frame) and np.nanmax(np.ptp(measures, axis=1)) < 1e-9:
+            out.append(
+                "Terms of trade, real GDP and welfare change by the same percentage here: "
+                "in this one-sector endowment model output is fixed in quantity and valued "
+                "at the factory-gate price p_i, and expenditure is a fixed multiple of "
+                "output, so real GDP Y_i/P_i, welfare E_i/P_i and the terms of trade "
+                "p_i/P_i all move as p_i/P_i (Yotov et al. 2016, ch. 2)."
+            )
+        return out
+
     def country_table(self) -> pd.DataFrame:
         """Return the changes by country (% of the baseline), with the draws' percentiles.
 
@@ -1374,7 +1418,9 @@ def ge_payload(run: ZoneRun, *, source: str, dropped: pd.DataFrame | None) -> di
 
     Keys: ``data`` (``source``), ``year``, ``sigma``, ``reference_importer``,
     ``formulation``, ``experiment``, ``variable``, ``preference``, ``members``,
-    ``absent_zone_countries``, the records ``coefficients``, ``draws``, the
+    ``absent_zone_countries``, ``notes`` (:meth:`ZoneRun.notes`: an assumed
+    coefficient, absent countries and why, measures that coincide and why), the
+    records ``coefficients``, ``draws``, the
     records ``countries`` (:meth:`ZoneRun.country_table`), ``dropped``: rows
     left out of the data, counted by ``step`` and ``reason`` (empty without
     ``dropped``), and ``schedule`` (:meth:`ScheduleRun.payload`: id, weights
@@ -1397,6 +1443,7 @@ def ge_payload(run: ZoneRun, *, source: str, dropped: pd.DataFrame | None) -> di
         "preference": run.preference,
         "members": list(run.result.members),
         "absent_zone_countries": list(run.absent),
+        "notes": run.notes(),
         "coefficients": frame_records(run.coefficients),
         "draws": 0 if run.uncertainty is None else run.uncertainty.draws,
         "countries": frame_records(run.country_table()),

@@ -14,10 +14,8 @@ temporary folder and moved into place only once every file is written.
 
 from __future__ import annotations
 
+import functools
 import html
-import os
-import shutil
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -26,22 +24,22 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from friendshore._core.errors import InputError
 from friendshore.data.catalog import read_minerals
 from friendshore.data.floor_files import write_schedule_csv
 from friendshore.report.figures import CHINA_COLOUR, MEMBER_COLOURS, OKABE_ITO, ZONE_COLOUR
 from friendshore.report.html import (
     attribution_html,
-    check_report_dir,
+    csv_file,
     figure_html,
     figure_layout,
     format_number,
     format_share,
     format_text,
     html_document,
+    html_file,
     html_table,
     package_version,
-    write_html,
+    write_outputs,
 )
 
 if TYPE_CHECKING:
@@ -576,38 +574,15 @@ def write_floor_outputs(
     written are they moved over their names (a rename each), so a failure
     leaves ``out_dir`` as it was.
     """
-    check_report_dir(out_dir)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"{out_dir}: cannot create the output folder ({exc.strerror})") from None
-    stage = Path(tempfile.mkdtemp(prefix=".floor-", dir=out_dir))
-    try:
-        names: list[str] = []
-
-        def csv(frame: pd.DataFrame, name: str) -> None:
-            frame.to_csv(stage / name, index=False, lineterminator="\n")
-            names.append(name)
-
-        csv(result.levies, "levies.csv")
-        if result.market is not None:
-            csv(result.market, "market.csv")
-        if result.cfd is not None:
-            csv(result.cfd, "cfd.csv")
-        for year, frame in sorted(schedules.items()):
-            name = f"schedule-{year}.csv"
-            if frame.empty:  # a floor below every landed price: no rate row
-                csv(frame, name)
-            else:
-                write_schedule_csv(frame, stage / name)
-                names.append(name)
-        write_html(render_floor_report(result), stage)
-        names.append("index.html")
-        paths = []
-        for name in names:
-            (stage / name).chmod(0o644)
-            os.replace(stage / name, out_dir / name)
-            paths.append(out_dir / name)
-        return paths
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
+    files: dict[str, Callable[[Path], object]] = {"levies.csv": csv_file(result.levies)}
+    if result.market is not None:
+        files["market.csv"] = csv_file(result.market)
+    if result.cfd is not None:
+        files["cfd.csv"] = csv_file(result.cfd)
+    for year, frame in sorted(schedules.items()):
+        # a floor below every landed price has no rate row: an empty CSV with the header
+        files[f"schedule-{year}.csv"] = (
+            csv_file(frame) if frame.empty else functools.partial(write_schedule_csv, frame)
+        )
+    files["index.html"] = html_file(render_floor_report(result))
+    return write_outputs(out_dir, files, prefix="floor")

@@ -12,6 +12,7 @@ import html
 import json
 import numbers
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -72,6 +73,22 @@ def _na(value: Any) -> bool:
 
 def _share(value: Any) -> str:
     return "n/a" if _na(value) else f"{float(value):.1%}"
+
+
+def share_range(value: Any, low: Any = None, high: Any = None) -> str:
+    """A share (0–1) as a percentage, or the range its bounds allow, or ``'n/a'``.
+
+    Examples
+    --------
+    >>> share_range(0.125), share_range(None, 0.0, 0.0213), share_range(0.0), share_range(None)
+    ('12.5%', '0.0–2.1%', '0.0%', 'n/a')
+    """
+    if not _na(value):
+        return _share(value)
+    if _na(low) or _na(high):
+        return "n/a" if _na(low) else f"≥{_share(low)}"
+    lo, hi = _share(low), _share(high)
+    return lo if lo == hi else f"{lo.removesuffix('%')}–{hi}"
 
 
 def _number(value: Any) -> str:
@@ -198,7 +215,18 @@ def _summary_section(assessment: Assessment, mineral_names: Mapping[str, str]) -
     summary = assessment.summary.merge(
         _zone_import_share(assessment), on=["mineral", "stage"], how="left"
     )
-    summary = summary.assign(label=figures.mineral_labels(summary, mineral_names))
+    summary = summary.assign(
+        label=figures.mineral_labels(summary, mineral_names),
+        zone_production_range=[
+            share_range(v, lo, hi)
+            for v, lo, hi in zip(
+                summary["zone_production_share"],
+                summary["zone_production_share_min"],
+                summary["zone_production_share_max"],
+                strict=True,
+            )
+        ],
+    )
     columns: dict[str, tuple[str, Formatter]] = {
         "rank": ("#", _text),
         "label": ("mineral", _text),
@@ -208,7 +236,7 @@ def _summary_section(assessment: Assessment, mineral_names: Mapping[str, str]) -
         "top3_share": ("top-3 share", _share),
         "hhi": ("HHI", _number),
         "hhi_band": ("concentration", _band),
-        "zone_production_share": ("zone share of world", _share),
+        "zone_production_range": ("zone share of world", _text),
         "zone_reserves_share": ("zone share of reserves", _share),
         "zone_self_sufficiency": ("zone self-sufficiency", _share),
         "zone_china_import_share": ("China share of zone imports", _share),
@@ -221,7 +249,9 @@ def _summary_section(assessment: Assessment, mineral_names: Mapping[str, str]) -
         "<p>Minerals ranked by China's share of world production, for each stage, at the "
         f"latest year up to {assessment.year} that each series has. Shares are of the world "
         "total the source publishes (USGS rounds it); n/a means the figure is withheld, "
-        "missing or not computable, never zero. HHI is on 0–10,000 with the U.S. DOJ bands "
+        "missing or not computable, never zero; a range (0.0–2.1%) means only its bounds are known "
+        "(a member's figure withheld, or a source listing top producers only whose rest of the "
+        "world may hold members). HHI is on 0–10,000 with the U.S. DOJ bands "
         "(below 1,500 unconcentrated, 1,500–2,500 moderately, above 2,500 highly "
         "concentrated). Zone self-sufficiency is zone production over zone apparent "
         "consumption. 'Figures known' is the share of the series' country figures that are "
@@ -621,6 +651,58 @@ def check_report_dir(out_dir: Path) -> None:
     """Raise :class:`InputError` if ``out_dir`` exists and is not a folder (check before work)."""
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"{out_dir}: exists and is not a folder (give a folder for the report)")
+
+
+def csv_file(frame: pd.DataFrame) -> Callable[[Path], None]:
+    """A writer of ``frame`` as CSV (no index, ``\\n`` line ends), for :func:`write_outputs`."""
+
+    def write(path: Path) -> None:
+        frame.to_csv(path, index=False, lineterminator="\n")
+
+    return write
+
+
+def html_file(document: str) -> Callable[[Path], None]:
+    """A writer of an HTML ``document`` (UTF-8), for :func:`write_outputs`."""
+
+    def write(path: Path) -> None:
+        path.write_text(document, encoding="utf-8", newline="\n")
+
+    return write
+
+
+def write_outputs(
+    out_dir: Path, files: Mapping[str, Callable[[Path], object]], *, prefix: str
+) -> list[Path]:
+    """Write a set of output files into ``out_dir`` all or nothing; return their paths.
+
+    Each writer of ``files`` (name → a function that writes the file at the path it
+    is given) first writes into a temporary folder inside ``out_dir``; only when all
+    are written are they moved over their names (a rename each), so a failure leaves
+    ``out_dir`` as it was.
+
+    Raises
+    ------
+    InputError
+        If ``out_dir`` is a file or cannot be created.
+    """
+    check_report_dir(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"{out_dir}: cannot create the output folder ({exc.strerror})") from None
+    staging = Path(tempfile.mkdtemp(prefix=f".{prefix}-", dir=out_dir))
+    try:
+        for name, write in files.items():
+            write(staging / name)
+        paths = []
+        for name in files:
+            (staging / name).chmod(0o644)
+            os.replace(staging / name, out_dir / name)
+            paths.append(out_dir / name)
+        return paths
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def write_html(document: str, out_dir: Path, *, name: str = REPORT_NAME) -> Path:

@@ -19,14 +19,17 @@ C = TypeVar("C")
 class ExportCut:
     """``exporter`` cuts ``share`` (0–1) of its exports of the given minerals or HS6 codes.
 
-    Destinations in ``exempt`` (licensed, or friendly) are not cut. ``minerals``
-    selects every HS6 code of those minerals (all stages); ``hs6`` selects codes.
+    ``destinations`` limits the cut to exports to those countries (``None``:
+    every destination); destinations in ``exempt`` (licensed, or friendly) are
+    not cut. ``minerals`` selects every HS6 code of those minerals (all stages);
+    ``hs6`` selects codes.
     """
 
     exporter: ISO3
     share: float
     minerals: tuple[str, ...] = ()
     hs6: tuple[str, ...] = ()
+    destinations: frozenset[ISO3] | None = None
     exempt: frozenset[ISO3] = frozenset()
     months: int = 12
 

@@ -47,6 +47,7 @@ __all__ = [
     "list_scenarios",
     "load_scenario",
     "scenario_ids",
+    "scenario_minerals",
 ]
 
 
@@ -61,9 +62,11 @@ class ExportRestriction(_Base):
     """``country`` cuts ``share`` (0–1) of its exports of minerals or HS6 codes.
 
     ``minerals`` selects every HS6 code of those catalog minerals (all stages);
-    ``hs6`` selects codes. Destinations in ``exempt`` (countries or blocs such as
-    EU27: licensed or friendly buyers) are not cut. ``start`` defaults to the
-    scenario's date.
+    ``hs6`` selects codes. ``destinations`` (countries or blocs), when given,
+    limits the cut to exports to them (e.g. a ban on exports to the United
+    States only); empty means every destination. Destinations in ``exempt``
+    (countries or blocs such as EU27: licensed or friendly buyers) are not cut.
+    ``start`` defaults to the scenario's date.
     """
 
     type: Literal["export_restriction"] = "export_restriction"
@@ -71,6 +74,7 @@ class ExportRestriction(_Base):
     minerals: list[MineralId] = []
     hs6: list[HS6Code] = []
     share: Share
+    destinations: list[CountryOrBloc] = []
     exempt: list[CountryOrBloc] = []
     start: dt.date | None = None
     duration_months: int = Field(12, gt=0)
@@ -79,14 +83,20 @@ class ExportRestriction(_Base):
     def _something_cut(self) -> ExportRestriction:
         if not self.minerals and not self.hs6:
             raise ValueError("an export restriction needs minerals or hs6 codes (or both)")
+        both = sorted(set(self.destinations) & set(self.exempt))
+        if both:
+            raise ValueError(
+                f"{', '.join(both)} is both a destination and exempt: list it in one of them"
+            )
         return self
 
     def summary(self) -> str:
-        """One line: who cuts what, how much, exemptions and duration."""
+        """One line: who cuts what, how much, to whom, exemptions and duration."""
         what = ", ".join([*self.minerals, *(f"HS {c}" for c in self.hs6)])
+        to = f" to {', '.join(self.destinations)}" if self.destinations else ""
         exempt = f", exempt {', '.join(self.exempt)}" if self.exempt else ""
         return (
-            f"{self.country} export restriction: {self.share:.0%} of {what}{exempt}, "
+            f"{self.country} export restriction: {self.share:.0%} of {what}{to}{exempt}, "
             f"{self.duration_months} months"
         )
 
@@ -139,11 +149,14 @@ class Stockpile(_Base):
     """A member's stock of ``mineral``: ``days`` of its consumption, released by ``release``.
 
     ``pro_rata`` releases the stock evenly over the disruption; ``all`` makes the
-    whole stock available at once.
+    whole stock available at once. ``stage`` limits the stock to one stage;
+    ``None`` (the default) gives every stage of the mineral ``days`` of that
+    stage's consumption.
     """
 
     member: CountryOrBloc
     mineral: MineralId
+    stage: Stage | None = None
     days: float = Field(ge=0, description="days of consumption")
     release: Literal["pro_rata", "all"] = "pro_rata"
 
@@ -225,12 +238,16 @@ class Scenario(_Base):
                 exempt: frozenset[ISO3] = frozenset()
                 for code in shock.exempt:
                     exempt |= expand(code)
+                destinations: frozenset[ISO3] | None = None
+                if shock.destinations:
+                    destinations = frozenset().union(*(expand(c) for c in shock.destinations))
                 out.append(
                     ExportCut(
                         exporter=ISO3(shock.country),
                         share=shock.share,
                         minerals=tuple(dict.fromkeys(shock.minerals)),
                         hs6=tuple(dict.fromkeys(shock.hs6)),
+                        destinations=destinations,
                         exempt=exempt,
                         months=shock.duration_months,
                     )
@@ -307,27 +324,62 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     return scenario
 
 
-def list_scenarios() -> pd.DataFrame:
+def scenario_minerals(scenario: Scenario) -> tuple[str, ...]:
+    """Return the catalog minerals a scenario's shocks touch, sorted.
+
+    An export restriction touches its ``minerals`` and the minerals its ``hs6``
+    codes map to (``hs_concordance``); a production loss its mineral; a
+    by-product link its host and its by-product.
+    """
+    from friendshore.data.catalog import read_hs_concordance  # noqa: PLC0415 (cached file read)
+
+    found: set[str] = set()
+    for shock in scenario.shocks:
+        if isinstance(shock, ExportRestriction):
+            found.update(shock.minerals)
+            if shock.hs6:
+                hs = read_hs_concordance()
+                found.update(hs.loc[hs["hs6"].isin(shock.hs6), "mineral_id"].dropna())
+        elif isinstance(shock, ProductionLoss):
+            found.add(shock.mineral)
+        else:
+            found.update((shock.host_mineral, shock.mineral))
+    return tuple(sorted(found))
+
+
+def list_scenarios(*, mineral: str | None = None) -> pd.DataFrame:
     """Return the shipped scenarios: one row each, by date.
+
+    Parameters
+    ----------
+    mineral
+        A catalog mineral id: only the scenarios whose shocks touch it
+        (:func:`scenario_minerals`).
 
     Returns
     -------
     pandas.DataFrame
         ``id``, ``name``, ``date`` (the measure's date), ``baseline_year``,
-        ``measure`` (one-line summary of the shocks) and ``source`` (one line).
+        ``minerals`` (comma-separated ids the shocks touch), ``measure``
+        (one-line summary of the shocks) and ``source`` (one line).
     """
     rows = []
     for scenario_id in scenario_ids():
         scenario = load_scenario(scenario_id)
+        touched = scenario_minerals(scenario)
+        if mineral is not None and mineral not in touched:
+            continue
         rows.append(
             {
                 "id": scenario.id,
                 "name": scenario.name,
                 "date": scenario.date,
                 "baseline_year": scenario.year,
+                "minerals": ", ".join(touched),
                 "measure": scenario.measure(),
                 "source": scenario.source,
             }
         )
-    frame = pd.DataFrame(rows, columns=["id", "name", "date", "baseline_year", "measure", "source"])
+    columns = ["id", "name", "date", "baseline_year", "minerals", "measure", "source"]
+    frame = pd.DataFrame(rows, columns=columns)
     return frame.sort_values(["date", "id"], ignore_index=True)

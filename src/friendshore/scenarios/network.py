@@ -6,7 +6,7 @@ baseline year in tonnes. The propagation engine (:mod:`.propagate`) runs on it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -129,12 +129,17 @@ class ScenarioNetwork:
         year: int,
         *,
         product_choice: Mapping[tuple[str, str], str] = PRODUCT_CHOICE,
+        minerals: Collection[str] | None = None,
     ) -> ScenarioNetwork:
         """Build the network of ``year`` from the supply network's default sources.
 
         Production comes from :meth:`SupplyNetwork.default_production`; flows from
         the BACI rows of ``year``. Layers with production but no usable trade rows
-        get estimated edges (:func:`estimate_missing_trade`).
+        get estimated edges (:func:`estimate_missing_trade`). ``minerals``: only
+        the layers of these catalog minerals (every stage); layers are independent
+        (a cascade stays in its mineral × stage), so a scenario touching only
+        them gives the same figures for them as on the whole network. Consumption
+        proxies still come from the whole year's trade; ``hs_codes`` stay whole.
         """
         trade = supply.trade
         if not (trade["year"] == year).any():
@@ -143,6 +148,12 @@ class ScenarioNetwork:
                 f"baseline year {year} has no trade rows; the store has {years[0]}–{years[-1]}"
             )
         rows, totals = supply.default_production()
+        year_trade = trade[trade["year"] == year]
+        if minerals is not None:
+            keep = set(minerals)
+            rows = rows[rows["mineral_id"].isin(keep)]
+            totals = totals[totals["mineral_id"].isin(keep)]
+            year_trade = year_trade[year_trade["mineral_id"].isin(keep)]
         rows, totals, left_out = _choose_products(rows, totals, product_choice)
         production, world = _layer_production(rows, totals, year)
         hs_codes = (
@@ -153,7 +164,7 @@ class ScenarioNetwork:
         return cls.from_frames(
             year,
             production=production,
-            trade=trade[trade["year"] == year],
+            trade=year_trade,
             world=world,
             proxies=proxies,
             hs_codes=hs_codes,

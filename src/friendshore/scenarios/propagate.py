@@ -408,7 +408,8 @@ def flow_keep(net: ScenarioNetwork, cuts: Sequence[ExportCut]) -> FloatArray:
 
     Notes
     -----
-    A cut selects the flows from its exporter to every importer not in its
+    A cut selects the flows from its exporter to every importer in its
+    ``destinations`` (every importer where it has none) and not in its
     ``exempt`` list whose mineral is in ``minerals``, or whose HS6 code is in
     ``hs6``; on an estimated layer (trade not by HS6 code) a code selects the
     flows of every layer the code maps to.
@@ -429,6 +430,8 @@ def flow_keep(net: ScenarioNetwork, cuts: Sequence[ExportCut]) -> FloatArray:
             & ~flows["importer"].isin(cut.exempt).to_numpy()
             & (by_code | by_layer | by_mineral)
         )
+        if cut.destinations is not None:
+            sel &= flows["importer"].isin(cut.destinations).to_numpy()
         keep[sel] *= 1.0 - cut.share
     return keep
 

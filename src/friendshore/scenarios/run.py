@@ -149,6 +149,7 @@ def run_scenario(
     zone: Zone,
     *,
     spare_fraction: float = SPARE_FRACTION,
+    network: ScenarioNetwork | None = None,
 ) -> ScenarioResult:
     """Run ``scenario`` for ``zone``: losses, recovery by route and shortfall per member.
 
@@ -163,6 +164,10 @@ def run_scenario(
     spare_fraction
         Share (0–1) of a non-restricting outside supplier's exports to non-members
         it can re-route to members (ASSUMPTION, default :data:`SPARE_FRACTION`).
+    network
+        The network of the scenario's baseline year, already built from ``supply``
+        (``ScenarioNetwork.from_supply(supply, scenario.year)``), to reuse it
+        across runs of the same year (it is not modified); default: built here.
 
     Returns
     -------
@@ -193,8 +198,9 @@ def run_scenario(
       demand_t`` tonnes, released evenly over the disruption's ``months``: a rate
       of ``stock × 12 / months`` t/yr. Both release rules (``pro_rata``, ``all``)
       make the whole stock available within the disruption, so in this annual
-      model they give the same figures. A stockpile of a mineral applies to each
-      of its stages (days of that stage's consumption).
+      model they give the same figures. A stockpile of a mineral without a
+      ``stage`` applies to each of its stages (days of that stage's
+      consumption); with a ``stage``, to that stage only.
     - **Demand response** comes first (:func:`demand_reduction`): consumption
       that the price rise removes is not a shortfall to cover; the routes above
       are optimised on what is left, ``lost_t − demand_reduction_t``.
@@ -221,7 +227,11 @@ def run_scenario(
             )
     cuts = exempt_fellow_members(scenario.cuts(), zone.country_to_member())
     months = max((c.months for c in cuts if hasattr(c, "months")), default=12)
-    net = ScenarioNetwork.from_supply(supply, scenario.year)
+    if network is not None and network.year != scenario.year:
+        raise ValidationError(
+            f"network of {network.year} given for a scenario of baseline year {scenario.year}"
+        )
+    net = network if network is not None else ScenarioNetwork.from_supply(supply, scenario.year)
     prop = propagate(net, cuts)
 
     c2m = pd.Series(zone.country_to_member(), dtype=object)
@@ -422,13 +432,22 @@ def member_table(prop: Propagation, c2m: pd.Series) -> pd.DataFrame:
 
 
 def _stock_days(scenario: Scenario, table: pd.DataFrame) -> pd.Series:
+    """Days of stock per table row: stocks of the row's stage plus those of every stage."""
     listed = pd.DataFrame(
-        [(s.member, s.mineral, s.days) for s in scenario.response.stockpiles],
-        columns=["member", "mineral_id", "stock_days"],
+        [
+            (s.member, s.mineral, s.stage.value if s.stage is not None else "", s.days)
+            for s in scenario.response.stockpiles
+        ],
+        columns=["member", "mineral_id", "stage", "stock_days"],
     )
-    stocks = listed.groupby(["member", "mineral_id"])["stock_days"].sum().reset_index()
-    merged = table[["member", "mineral_id"]].merge(stocks, on=["member", "mineral_id"], how="left")
-    return pd.Series(merged["stock_days"].fillna(0.0).to_numpy(), index=table.index)
+    days = np.zeros(len(table))
+    for every_stage in (True, False):
+        part = listed[(listed["stage"] == "") == every_stage]
+        keys = ["member", "mineral_id"] if every_stage else ["member", "mineral_id", "stage"]
+        stocks = part.groupby(keys)["stock_days"].sum().reset_index()
+        merged = table[keys].merge(stocks, on=keys, how="left")
+        days += merged["stock_days"].fillna(0.0).to_numpy(dtype=float)
+    return pd.Series(days, index=table.index)
 
 
 def _problem(

@@ -50,6 +50,14 @@ PAGES: Final[tuple[Page, ...]] = (
     Page("/member", "member.html", "Member"),
     Page("/scenarios", "scenarios.html", "Scenarios"),
     Page(
+        "/compare",
+        "compare.html",
+        "Compare",
+        sources="Data: CEPII BACI (Etalab 2.0); U.S. Geological Survey Mineral Commodity Summaries "
+        "(public domain);\n  IEA Critical Minerals Data Explorer; scenarios as cited in each "
+        "scenario file (share assumptions marked).",
+    ),
+    Page(
         "/tariffs",
         "tariffs.html",
         "Tariffs",
@@ -65,6 +73,23 @@ PAGES: Final[tuple[Page, ...]] = (
         "World Bank Commodity Price Data (Pink Sheet, CC BY 4.0);\n  CEPII BACI unit values "
         "(Etalab 2.0); reference prices as cited in each rule file (illustrative files marked); "
         "elasticities as documented in floors/README.md.",
+    ),
+    Page(
+        "/outlook",
+        "outlook.html",
+        "Outlook",
+        sources="Data: IEA Critical Minerals Data Explorer (May 2024: demand by scenario, "
+        "supply projections);\n  U.S. Geological Survey Mineral Commodity Summaries (public "
+        "domain); CEPII BACI (Etalab 2.0) for the members' base-year consumption.",
+    ),
+    Page(
+        "/stockpile",
+        "stockpile.html",
+        "Stockpile",
+        sources="Data: U.S. Geological Survey Mineral Commodity Summaries prices and balances "
+        "(public domain); World Bank Commodity Price Data (Pink Sheet, CC BY 4.0);\n  CEPII "
+        "BACI (Etalab 2.0); World Bank WGI (CC BY 4.0); reference points: JOGMEC (60 days), "
+        "US DoD (2025).",
     ),
     Page(
         "/invest",
@@ -85,6 +110,11 @@ PAGES: Final[tuple[Page, ...]] = (
         charts=False,
     ),
 )
+
+
+#: The page served (status 404) for a path that is neither a page, an asset nor the API;
+#: not in the navigation.
+NOT_FOUND_PAGE: Final = Page("/404", "not_found.html", "Page not found", sources="", charts=False)
 
 
 def web_dir() -> Path:

@@ -35,6 +35,14 @@ carries unrounded model values (e.g. DR Congo cobalt 181.796... kt), and the
 blocks are not internally consistent (nickel and graphite totals do not add
 up). ``estimated`` keeps them apart from the USGS figures USGS itself reports.
 
+Projections
+-----------
+Every printed cell of a block (countries, rest of world, total and top-3 share,
+base year and projections) is also a row of the ``projections`` table (``kind``
+``supply``, ``scenario`` ``base case``), in the layout the demand reader
+:mod:`friendshore.data.readers.iea_projections` shares: value as published,
+``value_t`` in t, sheet and cell (or JSON path) and line.
+
 Aggregates and checks
 ---------------------
 ``Rest of world`` and ``Total`` rows go to ``aggregates`` (kind ``other`` and
@@ -132,6 +140,9 @@ _MISSING_TEXT: Final = frozenset({"", "..", "n/a", "na"})
 
 BUNDLED_WORKBOOK: Final = ("iea", "CM_Data_Explorer_May_2024.xlsx")
 BUNDLED_JSON: Final = ("iea", "iea.json")
+#: ``edition`` of the bundled files in the ``projections`` table.
+EDITION_WORKBOOK: Final = "IEA CMDE May 2024"
+EDITION_JSON: Final = "IEA CMDE 2025 (iea.json)"
 
 
 @dataclass(frozen=True)
@@ -176,20 +187,26 @@ def read_iea_bundled() -> dict[str, pd.DataFrame]:
     -------
     dict of str to DataFrame
         ``production`` (base-year country figures, kt and t), ``aggregates``
-        (rest of world and totals), ``projections`` (2030-2040 base case, t)
-        and ``checks``, each holding release ``2024 edition`` (base year
-        2023) and ``2025 edition`` (base year 2024).
+        (rest of world and totals), ``projections`` (every printed cell of the
+        supply blocks, base year and 2030-2040, in the layout of the
+        ``projections`` table, ``kind`` ``supply``) and ``checks``, each
+        holding release ``2024 edition`` (base year 2023) and ``2025 edition``
+        (base year 2024).
     """
     editions = [
-        read_iea_workbook(bundled_path(*BUNDLED_WORKBOOK), release="2024 edition"),
-        read_iea_json(bundled_path(*BUNDLED_JSON), release="2025 edition"),
+        read_iea_workbook(
+            bundled_path(*BUNDLED_WORKBOOK), release="2024 edition", edition=EDITION_WORKBOOK
+        ),
+        read_iea_json(bundled_path(*BUNDLED_JSON), release="2025 edition", edition=EDITION_JSON),
     ]
     return {
         table: pd.concat([e[table] for e in editions], ignore_index=True) for table in editions[0]
     }
 
 
-def read_iea_workbook(path: Path, *, release: str | None = None) -> dict[str, pd.DataFrame]:
+def read_iea_workbook(
+    path: Path, *, release: str | None = None, edition: str | None = None
+) -> dict[str, pd.DataFrame]:
     """Read the supply sheet of an IEA CMDE workbook.
 
     Parameters
@@ -200,6 +217,8 @@ def read_iea_workbook(path: Path, *, release: str | None = None) -> dict[str, pd
     release
         Release label; by default ``"<base year + 1> edition"`` (the IEA
         publishes each edition in the year after its base year).
+    edition
+        ``edition`` of its ``projections`` rows; by default ``"IEA CMDE <release>"``.
 
     Returns
     -------
@@ -218,12 +237,22 @@ def read_iea_workbook(path: Path, *, release: str | None = None) -> dict[str, pd
         sheet row as ``line`` and the cell as ``field``.
     """
     path = Path(path)
-    grid = _read_supply_sheet(path)
+    grid, sheet = _read_supply_sheet(path)
     blocks, base_year, unit = _parse_grid(grid, path)
-    return _normalise(blocks, base_year=base_year, unit=unit, release=release, path=path)
+    return _normalise(
+        blocks,
+        base_year=base_year,
+        unit=unit,
+        release=release,
+        path=path,
+        edition=edition or f"{SOURCE} {release or f'{base_year + 1} edition'}",
+        sheet=sheet,
+    )
 
 
-def read_iea_json(path: Path, *, release: str | None = None) -> dict[str, pd.DataFrame]:
+def read_iea_json(
+    path: Path, *, release: str | None = None, edition: str | None = None
+) -> dict[str, pd.DataFrame]:
     """Read the ``supply`` block of a CMDE JSON conversion (``iea.json``).
 
     The JSON maps mineral -> ``mining``/``refining`` -> ``countries`` (label ->
@@ -238,6 +267,9 @@ def read_iea_json(path: Path, *, release: str | None = None) -> dict[str, pd.Dat
         The JSON file (UTF-8).
     release
         Release label; by default ``"<base year + 1> edition"``.
+    edition
+        ``edition`` of its ``projections`` rows; by default
+        ``"IEA CMDE <release> (JSON)"``.
 
     Returns
     -------
@@ -256,14 +288,22 @@ def read_iea_json(path: Path, *, release: str | None = None) -> dict[str, pd.Dat
     path = Path(path)
     doc = _load_json(path)
     blocks, base_year = _parse_json(doc, path)
-    return _normalise(blocks, base_year=base_year, unit="kt", release=release, path=path)
+    return _normalise(
+        blocks,
+        base_year=base_year,
+        unit="kt",
+        release=release,
+        path=path,
+        edition=edition or f"{SOURCE} {release or f'{base_year + 1} edition'} (JSON)",
+        sheet="supply",
+    )
 
 
 # --- workbook ----------------------------------------------------------------
 
 
-def _read_supply_sheet(path: Path) -> list[list[object]]:
-    """Return the cells of the supply sheet, row 0 being sheet row 1."""
+def _read_supply_sheet(path: Path) -> tuple[list[list[object]], str]:
+    """Return the cells of the supply sheet (row 0 being sheet row 1) and its name."""
     try:
         with pd.ExcelFile(path, engine="calamine") as book:
             names = [str(n) for n in book.sheet_names]
@@ -284,7 +324,7 @@ def _read_supply_sheet(path: Path) -> list[list[object]]:
             f"cannot read the workbook ({type(exc).__name__}: {exc}); is it a complete .xlsx file?",
             file=path,
         ) from exc
-    return [list(row) for row in grid.itertuples(index=False, name=None)]
+    return [list(row) for row in grid.itertuples(index=False, name=None)], sheet
 
 
 def _letter(col: int) -> str:
@@ -707,6 +747,8 @@ def _normalise(
     unit: str,
     release: str | None,
     path: Path,
+    edition: str,
+    sheet: str,
 ) -> dict[str, pd.DataFrame]:
     """Map parsed blocks into ``production``, ``aggregates``, ``projections``, ``checks``."""
     release = release or f"{base_year + 1} edition"
@@ -787,23 +829,48 @@ def _normalise(
                         "note": row_note,
                     }
                 )
+        group = (
+            "a part of the catalog's group-level rare_earths (REO)"
+            if block.mineral_id == "rare_earths"
+            else None
+        )
+        projection_note = "; ".join(
+            n for n in (f"IEA measures {product}" if product else None, group, note) if n
+        )
+        for row in block.rows:
+            if row.kind == "country" and id(row) not in iso3_of:
+                continue
+            share = row.kind == "top3_share"
             for year, cell in sorted(row.values.items()):
-                if year == base_year:
+                if cell.value is None:
                     continue
                 projections.append(
                     {
-                        "mineral_id": block.mineral_id,
-                        "stage": block.stage,
-                        "country": iso3_of.get(id(row)),
-                        "label": row.label,
-                        "row_type": row.kind,
-                        "year": year,
-                        "quantity_t": None if cell.value is None else cell.value * factor,
-                        "basis": basis,
-                        "scenario": SCENARIO,
+                        "edition": edition,
                         "source": SOURCE,
                         "release": release,
-                        "file": file,
+                        "kind": "supply",
+                        "iea_mineral": block.mineral_label,
+                        "mineral_id": block.mineral_id,
+                        "element": None,
+                        "stage": block.stage,
+                        "sector": None,
+                        "technology": None,
+                        "case": "Base case",
+                        "scenario": SCENARIO,
+                        "country": iso3_of.get(id(row)),
+                        "row_type": row.kind,
+                        "year": year,
+                        "value": cell.value,
+                        "unit": "fraction" if share else unit,
+                        "value_t": None if share else cell.value * factor,
+                        "basis": None if share else basis,
+                        "status": "observed" if year == base_year else "projection",
+                        "source_file": file,
+                        "source_sheet": sheet,
+                        "source_cell": cell.field,
+                        "line": cell.line,
+                        "note": projection_note or None,
                     }
                 )
         checks.extend(_check_block(block, [r for r, _ in countries], unit=unit, release=release))

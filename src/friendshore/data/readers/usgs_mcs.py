@@ -60,7 +60,9 @@ Cleaning rules (every one is exercised by the bundled files):
   comma (``Brazil (beneficiated)``, ``Kazakhstan, concentrate``) go to ``note``.
   "Other countries…", "World total…" and rows that combine countries ("United
   States and Canada") go to ``aggregates``. A label that resolves to nothing
-  raises :class:`UnknownCountryError` naming file and line.
+  raises :class:`UnknownCountryError` naming file and line. The stored ``label`` is
+  the label without its footnote markers (``Japane`` → ``Japan``; the estimate is
+  in ``status``): file, line and column still point at the cell as published.
 - For every series and year with a world total, a ``checks`` row compares the
   total with the sum of the countries and "other" rows (``ok`` within the
   rounding of the published total, ``incomplete`` when withheld or missing cells
@@ -412,6 +414,9 @@ class UsgsLabel:
     iso3: ISO3 | None
     qualifier: str | None
     estimated: bool
+    #: The label for display: as written, without USGS footnote markers (trailing
+    #: footnote digits, the estimate letter ``e`` glued to the name: ``Japane`` → ``Japan``).
+    display: str = ""
 
 
 def _split_qualifier(text: str) -> tuple[str, str | None]:
@@ -453,19 +458,22 @@ def parse_usgs_label(
     if kind is not None:
         base, qualifier = _split_qualifier(text)
         estimated = base.casefold() == "other countriese"
-        return UsgsLabel("world" if kind == "world" else "other", None, qualifier, estimated)
+        display = text.replace(base, base[:-1], 1) if estimated else text
+        if kind == "world":
+            return UsgsLabel("world", None, qualifier, estimated, display)
+        return UsgsLabel("other", None, qualifier, estimated, display)
     candidates = [(text, None), _split_qualifier(text)]
     for name, qualifier in candidates:
         code = resolver.resolve(name)
         if code is not None:
-            return UsgsLabel("country", code, qualifier, False)
+            return UsgsLabel("country", code, qualifier, False, text)
         # USGS footnote "e" glued to the name ("Japane"): only when the rest resolves.
         code = resolver.resolve(name[:-1]) if name.endswith("e") else None
         if code is not None:
-            return UsgsLabel("country", code, qualifier, True)
+            return UsgsLabel("country", code, qualifier, True, text.replace(name, name[:-1], 1))
     parts = [p for p in re.split(r"\s*,\s*|\s+and\s+", text) if p]
     if len(parts) >= 2 and all(resolver.resolve(p) is not None for p in parts):
-        return UsgsLabel("other", None, "combined: " + " + ".join(parts), False)
+        return UsgsLabel("other", None, "combined: " + " + ".join(parts), False, text)
     raise UnknownCountryError(
         f"unknown country {label!r}: add it to concordances/country_aliases.csv "
         "if it is a real country under another name",
@@ -947,7 +955,7 @@ def _world_records(
                     product=product,
                     kind=label.kind,
                     country=label.iso3,
-                    label=raw_label,
+                    label=label.display,
                     base_label=base_label.casefold(),
                     year=year,
                     quantity=value.quantity,

@@ -84,6 +84,8 @@ export async function api(path, options = {}) {
 const isNum = (v) => typeof v === "number" && Number.isFinite(v);
 const grouped = (digits) => new Intl.NumberFormat("en-US", { maximumFractionDigits: digits, minimumFractionDigits: 0 });
 export const NA = "—";
+export const UNKNOWN = "unknown";
+const ONE_DECIMAL = new Intl.NumberFormat("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1 });
 
 export function pct(v, digits = 0) {
   return isNum(v) ? `${(100 * v).toFixed(digits)}%` : NA;
@@ -93,13 +95,32 @@ export function tonnes(v) {
   const a = Math.abs(v);
   return `${grouped(a >= 100 ? 0 : a >= 1 ? 1 : 3).format(v)} t`;
 }
+
+// US dollars, scaled, the sign before the currency: -77.5e6 → "-US$77.5 m", 2.1e9 →
+// "US$2.1 bn", 5400 → "US$5,400", 0 → "US$0"; missing or not finite → "—" (never
+// "US$-77.5 m", never "7.76703e+07"). The same rule as the CLI's `cells.money_usd`.
 export function usd(v) {
   if (!isNum(v)) return NA;
+  const sign = v < 0 ? "-" : "";
   const a = Math.abs(v);
-  if (a >= 1e9) return `US$${(v / 1e9).toFixed(2)} bn`;
-  if (a >= 1e6) return `US$${(v / 1e6).toFixed(1)} m`;
-  if (a >= 1e3) return `US$${(v / 1e3).toFixed(0)} k`;
-  return `US$${v.toFixed(0)}`;
+  if (a >= 1e9) return `${sign}US$${ONE_DECIMAL.format(a / 1e9)} bn`;
+  if (a >= 1e6) return `${sign}US$${ONE_DECIMAL.format(a / 1e6)} m`;
+  const whole = Math.round(a);
+  return `${whole === 0 ? "" : sign}US$${grouped(0).format(whole)}`;
+}
+
+// A share that may be known only as a range: the point where known ("12.5%"), else the
+// range its bounds allow ("0–2.1%"), else "unknown" (never "—" or "0%" for an unknown).
+export function shareRange(value, low, high, digits = 1) {
+  if (isNum(value)) return pct(value, digits);
+  if (isNum(low) && isNum(high)) {
+    const lo = pct(low, digits);
+    const hi = pct(high, digits);
+    return lo === hi ? lo : `${lo.slice(0, -1)}–${hi}`;
+  }
+  if (isNum(low)) return `≥${pct(low, digits)}`;
+  if (isNum(high)) return `≤${pct(high, digits)}`;
+  return UNKNOWN;
 }
 export function num(v, digits = 0) {
   return isNum(v) ? grouped(digits).format(v) : NA;
@@ -235,8 +256,21 @@ export function pngButton(drawn, filename, title, label = "Download chart (PNG)"
   }, label);
 }
 
+// Height (px) of a chart whose layout names none.
+export const CHART_HEIGHT = 400;
+
+// Give a chart's box the layout's height. Plotly's responsive resize (window resize, phone
+// rotation) sizes the plot to its box: a box with only a min-height collapses to it on the
+// first resize and stays a strip until reload. Plotly reads the computed height, the
+// content box's, so the padding stays outside it.
+export function keepHeight(plot, height) {
+  plot.style.boxSizing = "content-box";
+  plot.style.height = `${height}px`;
+  plot.dataset.height = String(height);
+}
+
 // Draw a chart into `container` (a <figure>-like div) with its caption and its CSV and
-// PNG buttons.
+// PNG buttons. The chart keeps `layout.height` (default CHART_HEIGHT) at every width.
 export async function chart(container, { id, title, traces, layout, caption, csv }) {
   container.replaceChildren();
   const plot = el("div", { id, class: "figure", role: "img", "aria-label": title });
@@ -252,6 +286,8 @@ export async function chart(container, { id, title, traces, layout, caption, csv
   };
   const lay = baseLayout(title, layout || {});
   if (narrow) lay.margin = { ...lay.margin, l: Math.min(lay.margin.l, 110), r: Math.min(lay.margin.r, 50) };
+  if (!(typeof lay.height === "number" && lay.height > 0)) lay.height = CHART_HEIGHT;
+  keepHeight(plot, lay.height);
   const drawn = loadPlotly()
     .then((Plotly) => Plotly.newPlot(plot, traces, lay, config))
     .then(() => {

@@ -198,18 +198,6 @@ function slid() {
 }
 
 // --- showing -----------------------------------------------------------------------------
-// A chart whose box keeps the layout's height: plotly's responsive resize sizes the plot to
-// its box, and a box with only a min-height would collapse to it on the first resize.
-function fixedChart(container, spec) {
-  const drawn = chart(container, spec);
-  const plot = container.querySelector(".figure");
-  if (plot) {  // plotly reads the computed height: the content box's, padding outside it
-    plot.style.boxSizing = "content-box";
-    plot.style.height = `${spec.layout.height}px`;
-  }
-  return drawn;
-}
-
 function card(id, label, value, title) {
   return el("div", { class: "card", id, title },
     el("div", { class: "value", text: value }), el("div", { class: "label", text: label }));
@@ -272,7 +260,7 @@ async function show(r, seq) {
   const mean = x.map((y) => (byYear.has(y) ? toUnit(byYear.get(y).mean) : 0));
   const hover = (name) => `${name}: %{y:,.2f} ${unitLabel()} (%{x})<extra></extra>`;
   const charts = [];
-  charts.push(fixedChart($("price-chart"), {
+  charts.push(chart($("price-chart"), {
     id: "price-plot",
     title: narrow() ? `Prices and levy (${unitLabel()})` : `Reference, market and zone price and the levy per year (${unitLabel()})`,
     traces: [
@@ -296,7 +284,7 @@ async function show(r, seq) {
     { key: "consumer_cost_usd", name: "consumer cost", color: COLOURS.orange, rows: market },
   ];
   if (r.cfd) money.push({ key: "fiscal_cost_usd", name: "CfD fiscal cost", color: COLOURS.purple, rows: cfdRows });
-  charts.push(fixedChart($("money-chart"), {
+  charts.push(chart($("money-chart"), {
     id: "money-plot",
     title: "Tariff revenue, consumer cost and CfD fiscal cost per year (US$)",
     traces: money.map((m) => ({ type: "bar", name: m.name, x: m.rows.map((q) => q.year), y: m.rows.map((q) => q[m.key]),
@@ -309,7 +297,7 @@ async function show(r, seq) {
       rows: market.map((m) => ({ year: m.year, tariff_revenue_usd: m.tariff_revenue_usd, consumer_cost_usd: m.consumer_cost_usd,
         cfd_fiscal_cost_usd: (cfdRows.find((c) => c.year === m.year) || {}).fiscal_cost_usd ?? null })) },
   }));
-  charts.push(fixedChart($("share-chart"), {
+  charts.push(chart($("share-chart"), {
     id: "share-plot",
     title: "China's share of zone supply before and with the floor",
     traces: [

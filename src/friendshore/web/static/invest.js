@@ -83,14 +83,16 @@ async function showPortfolio(r) {
     c.download("invest-chosen.csv", c.toCsv(r.chosen))) }, "Download data (CSV)")));
   const members = r.by_member;
   const labels = members.map((m) => (zone ? memberLabel(zone, m.member) : m.member));
+  // capex (left axis) and jobs (right axis) side by side: each trace its own offset group in
+  // one alignment group, else the jobs bars are drawn over the capex bars
   await chart(document.getElementById("members-chart"), {
     id: "invest-members-plot",
     title: "Capex (US$ million) and operating jobs by member",
     traces: [
       { type: "bar", name: "capex (US$ million)", x: labels, y: members.map((m) => m.capex_usd / 1e6), marker: { color: COLOURS.blue },
-        hovertemplate: "%{x}: capex US$%{y:,.1f} million<extra></extra>" },
+        offsetgroup: 1, alignmentgroup: "members", hovertemplate: "%{x}: capex US$%{y:,.1f} million<extra></extra>" },
       { type: "bar", name: "operating jobs", x: labels, y: members.map((m) => m.jobs_operation), marker: { color: COLOURS.orange },
-        yaxis: "y2", offsetgroup: 2, hovertemplate: "%{x}: %{y:,} operating jobs<extra></extra>" },
+        yaxis: "y2", offsetgroup: 2, alignmentgroup: "members", hovertemplate: "%{x}: %{y:,} operating jobs<extra></extra>" },
     ],
     layout: { height: 360, barmode: "group", legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom" },
       margin: { l: 70, r: 70, t: 80, b: 50 }, yaxis: { title: { text: "capex (US$ million)" } },

@@ -79,10 +79,81 @@ export function usgsTitle(list) {
     `${x.agreement}${x.reason ? `: ${x.reason}` : ""}`).join("\n");
 }
 
+// China's share of imports as a cell's text: one decimal below 10%, "<0.1%" for a trace,
+// "0%" for none at all, "" where the member has no imports of the stage (no cell).
+export function heatText(v) {
+  if (typeof v !== "number" || !Number.isFinite(v)) return "";
+  if (v === 0) return "0%";
+  if (v < 0.001) return "<0.1%";
+  return pct(v, v < 0.1 ? 1 : 0);
+}
+
+// Colours of the heat map (0 → 100%): near-white for little or none, through orange to a
+// dark vermillion, so that the few stages China dominates stand out (a dark-at-zero scale
+// such as Cividis painted most of the map in the colour of "almost nothing").
+export const HEAT_SCALE = [[0, "#f7f7f7"], [0.1, "#fde3c4"], [0.3, "#f6b26b"], [0.5, "#e98a2d"],
+  [0.7, "#D55E00"], [1, "#7a2a00"]];
+
+// The heat map of China's share of the member's imports, mineral × stage, with each
+// cell's value written in it, on hover (with the year and the import value) and in a table.
+function heatMap(member, heat) {
+  const rowsLabel = [...new Set(heat.map((r) => mineralLabel(state.minerals, r.mineral)))].reverse();
+  const stages = ["mining", "processing", "components"].filter((s) => heat.some((r) => r.stage === s));
+  const cell = (name, s) => heat.find((x) => mineralLabel(state.minerals, x.mineral) === name && x.stage === s);
+  const z = rowsLabel.map((name) => stages.map((s) => {
+    const r = cell(name, s);
+    return r && typeof r.china_import_share === "number" ? r.china_import_share : null;
+  }));
+  const text = z.map((row) => row.map(heatText));
+  const hover = rowsLabel.map((name) => stages.map((s) => {
+    const r = cell(name, s);
+    if (!r) return "no imports of this stage";
+    return `${heatText(r.china_import_share) || "unknown"} of ${usd(r.imports_value_usd)} imports (${r.year})`;
+  }));
+  const box = document.getElementById("heatmap");
+  const drawn = chart(box, {
+    id: "member-heatmap",
+    title: narrow() ? `${member}: China's share of imports` : `${member}: China's share of imports (value), latest year`,
+    traces: [{ type: "heatmap", x: stages, y: rowsLabel, z, text, customdata: hover, colorscale: HEAT_SCALE,
+      zmin: 0, zmax: 1, texttemplate: "%{text}", textfont: { size: 11 },
+      colorbar: { title: { text: "China" }, tickformat: ".0%", thickness: 12 }, xgap: 2, ygap: 2,
+      hovertemplate: "%{y}, %{x}: %{customdata}<extra></extra>", hoverongaps: false }],
+    layout: { height: Math.max(300, 110 + 22 * rowsLabel.length), yaxis: { automargin: true, dtick: 1 },
+      xaxis: { side: "top" }, margin: { l: 10, r: 20, t: 70, b: 10 } },
+    caption: "Source: CEPII BACI; imports from outside the member, by value, at each mineral and stage's latest " +
+      "year with imports. Each cell gives China's share; blank: no imports of that stage.",
+    csv: { filename: `china-import-share-${member}.csv`, rows: heat,
+      columns: ["member", "mineral", "stage", "year", "china_import_share", "china_import_share_qty", "imports_value_usd"] },
+  });
+  // the same values as a table (mineral × stage), folded under the chart
+  const rows = [...rowsLabel].reverse().map((name) => Object.fromEntries([["mineral", name],
+    ...stages.map((s) => [s, (cell(name, s) || {}).china_import_share ?? null])]));
+  box.append(el("details", {}, el("summary", { text: "The heat map as a table" }), table([
+    { key: "mineral", label: "Mineral" },
+    ...stages.map((s) => ({ key: s, label: s, num: true,
+      format: (v, r) => (cell(r.mineral, s) ? heatText(v) || "unknown" : "no imports") })),
+  ], rows, { caption: `${member}: China's share of imports (value) by mineral and stage`, id: "heatmap-table" })));
+  return drawn;
+}
+
 async function render(member) {
   status("Loading…");
   const profile = await api(`/members/${encodeURIComponent(member)}`);
-  const label = memberLabel(state.zone, member);
+  // any country or bloc: the API resolves the id (can -> CAN) and says whether it is a member
+  member = profile.member;
+  const outside = profile.is_member === false;
+  const label = outside ? `${profile.name} (${member})` : memberLabel(state.zone, member);
+  let banner = document.getElementById("member-banner");
+  if (!banner) {
+    banner = el("p", { id: "member-banner", class: "verdict", role: "note" });
+    document.getElementById("member-line").after(banner);
+  }
+  banner.textContent = outside
+    ? `${profile.note}. "From zone members": its share of imports from the zone's countries.` : "";
+  banner.hidden = !outside;
+  if (outside && document.getElementById("member-select").selectedOptions[0]) {
+    document.getElementById("member-select").selectedOptions[0].text = label;
+  }
   document.getElementById("title").textContent = `Member: ${label}`;
   document.title = `${label} · friendshore`;
   document.getElementById("member-line").textContent =
@@ -107,24 +178,7 @@ async function render(member) {
   );
 
   const heat = [...latest].sort((a, b) => a.mineral.localeCompare(b.mineral));
-  const rowsLabel = [...new Set(heat.map((r) => mineralLabel(state.minerals, r.mineral)))].reverse();
-  const stages = ["mining", "processing", "components"].filter((s) => heat.some((r) => r.stage === s));
-  const z = rowsLabel.map((name) => stages.map((s) => {
-    const r = heat.find((x) => mineralLabel(state.minerals, x.mineral) === name && x.stage === s);
-    return r ? r.china_import_share : null;
-  }));
-  // the charts wait for plotly.js; the cards and the table do not wait for the charts
-  const heatmap = chart(document.getElementById("heatmap"), {
-    id: "member-heatmap",
-    title: `${member}: China's share of imports (value), latest year`,
-    traces: [{ type: "heatmap", x: stages, y: rowsLabel, z, colorscale: "Cividis", zmin: 0, zmax: 1,
-      colorbar: { title: { text: "%" }, tickformat: ".0%", thickness: 12 }, xgap: 2, ygap: 1,
-      hovertemplate: "%{y}, %{x}: %{z:.1%}<extra></extra>" }],
-    layout: { height: 120 + 18 * rowsLabel.length, yaxis: { automargin: true, dtick: 1 }, margin: { l: 10, r: 20, t: 48, b: 40 } },
-    caption: "Source: CEPII BACI; imports from outside the member. Blank: no imports of that stage.",
-    csv: { filename: `china-import-share-${member}.csv`, rows: heat,
-      columns: ["member", "mineral", "stage", "year", "china_import_share", "china_import_share_qty", "imports_value_usd"] },
-  });
+  const heatmap = heatMap(member, heat);
 
   document.getElementById("profile").replaceChildren(table([
     { key: "mineral", label: "Mineral", href: (r) => `/mineral?m=${encodeURIComponent(r.mineral)}`,
@@ -171,15 +225,44 @@ async function main() {
   state = { zone, minerals };
   const select = document.getElementById("member-select");
   for (const m of [...zone.members.map((x) => x.member), "zone"]) select.append(el("option", { value: m, text: memberLabel(zone, m) }));
-  const wanted = param("id") || zone.members[0].member;
+  // ?id= in any case or by name (eu27, Japan); the API resolves the rest (jpn, European Union)
+  const asked = (param("id") || "").trim();
+  const same = (o) => o.value.toLowerCase() === asked.toLowerCase() || o.text.toLowerCase() === asked.toLowerCase();
+  const known = asked ? [...select.options].find(same) : null;
+  const wanted = known ? known.value : asked || zone.members[0].member;
+  // a country outside the zone (?id=CAN, ?id=DEU): its own profile, under its own entry
+  if (param("id") && ![...select.options].some((o) => o.value === wanted)) select.append(el("option", { value: wanted, text: wanted }));
   select.value = [...select.options].some((o) => o.value === wanted) ? wanted : zone.members[0].member;
   select.addEventListener("change", () => {
     setParam("id", select.value);
+    if (document.body.dataset.notFound) {
+      window.location.reload();
+      return;
+    }
     delete document.body.dataset.ready;
     render(select.value).then(ready).catch(fail);
   });
-  await render(select.value);
+  try {
+    await render(select.value);
+  } catch (err) {
+    if (err.status !== 404) throw err;
+    memberNotFound(select, wanted, err.detail);
+  }
   ready();
+}
+
+// "Not found" in place of the page for an ?id= that names no member or country (no silent
+// fall-back to another member).
+function memberNotFound(select, wanted, detail) {
+  for (const o of [...select.options]) if (o.value === wanted && o.text === wanted) o.remove();
+  select.prepend(el("option", { value: "", text: "— choose a member —" }));
+  select.value = "";
+  document.getElementById("title").textContent = "Member not found";
+  status(`Member not found: ${detail}`, { error: true });
+  document.body.dataset.notFound = "1";
+  // the page's empty sections are left out: the title, the chooser and the message remain
+  const keep = new Set([document.getElementById("title"), select.closest(".tools"), document.getElementById("status")]);
+  for (const node of document.querySelectorAll("main > *")) if (!keep.has(node)) node.hidden = true;
 }
 
 main().catch(fail);

@@ -1,12 +1,14 @@
 // Mineral: production and reserves by country and stage, trend, published prices, trade
 // flows into members (Sankey), and the source of every figure.
 import {
-  api, chart, el, fail, narrow, num, numbersShown, param, pct, ready, setParam, shorten, sourceLine, status, table,
+  api, chart, el, fail, narrow, num, numbersShown, param, pct, ready, setParam, shareRange, shorten, sourceLine, status, table,
   tonnes, usd,
   CHINA_COLOUR, SERIES, STAGE_COLOURS, ZONE_COLOUR,
 } from "./common.js";
 
 const TOP_PRODUCERS = 12;
+// The least height (px) of a bar chart however few its bars.
+const MIN_HEIGHT = 260;
 const STAGE_ORDER = ["mining", "processing", "components"];
 let state = { minerals: [], zone: null, detail: null };
 
@@ -31,7 +33,7 @@ function producerChart(container, id, title, rows, caption, filename) {
       text: rev.map((r) => pct(r.share, 1)), textposition: "outside", cliponaxis: false,
       hovertemplate: "%{y}: %{x:,.0f} t (%{text} of world)<extra></extra>",
     }],
-    layout: { height: 90 + 26 * rev.length, xaxis: { title: { text: "tonnes (t)" }, separatethousands: true },
+    layout: { height: Math.max(MIN_HEIGHT, 90 + 26 * rev.length), xaxis: { title: { text: "tonnes (t)" }, separatethousands: true },
       yaxis: { automargin: true }, margin: { l: 10, r: 50, t: 48, b: 50 }, showlegend: false },
     csv: { filename, rows: sorted, columns: ["country", "country_name", "stage", "product", "year", "quantity_t", "share", "status", "source", "release"] },
   });
@@ -57,12 +59,16 @@ async function renderTrade(mineral, stage, year) {
   const years = [...new Set(trade.trend.map((r) => r.year))].sort();
   yearSel.replaceChildren(...years.map((y) => el("option", { value: y, text: y })));
   yearSel.value = String(trade.year);
+  if (!trade.flows.length) {  // plotly's sankey throws on no links: say what is missing instead
+    box.replaceChildren(el("p", { class: "note", id: "no-flows",
+      text: `No imports into the zone's members in ${trade.year} at the ${trade.stage} stage (${trade.source}).` }));
+  }
   const exporters = [...new Set(trade.flows.map((f) => f.exporter))];
   const members = state.zone.members.map((m) => m.member);
   const labels = [...exporters.map((e) => trade.flows.find((f) => f.exporter === e).exporter_name),
     ...members.map((m) => state.zone.members.find((x) => x.member === m).name)];
   const colour = (e) => (e === "CHN" ? CHINA_COLOUR : members.includes(e) ? ZONE_COLOUR : "#bbbbbb");
-  await chart(box, {
+  if (trade.flows.length) await chart(box, {
     id: "trade-sankey",
     title: `${trade.stage}: imports into the zone's members by exporter, ${trade.year} (US$)`,
     traces: [{
@@ -106,16 +112,7 @@ async function renderTrade(mineral, stage, year) {
 // Price trend: the store's annual prices of the mineral (GET /prices), one line per series in
 // US$ per tonne of its basis; hover: the value and unit as published, the source and release.
 const NO_PRICE = "No published price for this mineral.";
-
-// The chart's box keeps the layout's height (its min-height alone would let plotly's
-// responsive resize collapse the chart).
-function fixedHeight(container, height) {
-  const plot = container.querySelector(".figure");
-  if (plot) {  // plotly reads the computed height: the content box's, padding outside it
-    plot.style.boxSizing = "content-box";
-    plot.style.height = `${height}px`;
-  }
-}
+const NO_RESERVES = "USGS publishes no reserves for this mineral";
 
 async function renderPrices(mineral, name) {
   const box = document.getElementById("prices");
@@ -135,7 +132,7 @@ async function renderPrices(mineral, name) {
   const series = [...new Set(mass.map((r) => r.series))].sort();
   const label = (r) => `${r.product || r.series}${r.market ? `, ${r.market}` : ""} (${r.source})`;
   const height = 380;
-  const drawn = chart(box, {
+  await chart(box, {
     id: "price-trend-chart",
     title: narrow() ? `${name}: prices (US$/t)` : `${name}: published prices, US$ per tonne of their basis`,
     traces: series.map((id, i) => {
@@ -160,8 +157,6 @@ async function renderPrices(mineral, name) {
       columns: ["series", "source", "release", "mineral_id", "stage", "product", "market", "frequency", "year", "months",
         "value", "unit", "usd_per_t", "basis", "status", "file", "line"] },
   });
-  fixedHeight(box, height);
-  await drawn;
 }
 
 async function render(mineral) {
@@ -182,7 +177,9 @@ async function render(mineral) {
     { key: "china_share", label: "China share", num: true, format: (v) => pct(v, 1) },
     { key: "top3_share", label: "Top-3 share", num: true, format: (v) => pct(v, 1) },
     { key: "hhi", label: "HHI (0–10,000)", num: true, format: (v) => num(v) },
-    { key: "zone_production_share", label: "Zone share of output", num: true, format: (v) => pct(v, 1) },
+    { key: "zone_production_share", label: "Zone share of output", num: true,
+      format: (v, r) => shareRange(v, r.zone_production_share_min, r.zone_production_share_max),
+      title: (v, r) => r.zone_production_share_note },
     { key: "zone_reserves_share", label: "Zone share of reserves", num: true, format: (v) => pct(v, 1) },
     { key: "zone_self_sufficiency", label: "Zone self-sufficiency", num: true, format: (v) => pct(v, 0) },
   ], records, { caption: `${detail.name}: the assessment by stage`, id: "summary-table" })
@@ -205,12 +202,18 @@ async function render(mineral) {
   if (!stages.length) prod.append(el("p", { class: "note", text: "No production by country." }));
 
   const res = document.getElementById("reserves");
-  if (detail.reserves.length) {
-    const { year, rows } = latestSeries(detail.reserves, "mining", null);
+  // USGS lists countries for some by-product minerals (gallium, germanium…) without a reserves
+  // figure: say so instead of drawing empty axes
+  const published = detail.reserves.filter((r) => typeof r.quantity_t === "number");
+  if (published.length) {
+    const { year, rows } = latestSeries(published, "mining", null);
     await producerChart(res, "reserves-chart", `${detail.name}: largest reserves, ${year} (t)`, rows,
       `Source: ${sourceLine(rows)}.`, `reserves-${mineral}-${year}.csv`);
   } else {
-    res.replaceChildren(el("p", { class: "note", text: "No reserves by country in the data." }));
+    res.replaceChildren(el("p", { class: "note", id: "no-reserves", text: detail.reserves.length
+      ? `${NO_RESERVES} (${sourceLine(detail.reserves)} lists ${new Set(detail.reserves.map((r) => r.country)).size} ` +
+        "countries without a figure)."
+      : `${NO_RESERVES}.` }));
   }
 
   // China's share of world output by year and stage (default source per stage).
@@ -265,14 +268,57 @@ async function render(mineral) {
   status("");
 }
 
+// The mineral ?m= names: an id or name in any case at once, else as the API resolves it
+// (synonyms such as REE); { id: null, message } when it names no mineral with production.
+async function pickMineral(minerals, wanted) {
+  const key = wanted.trim().toLowerCase();
+  let hit = minerals.find((m) => m.mineral.toLowerCase() === key || m.name.toLowerCase() === key);
+  if (!hit) {
+    try {
+      const id = (await api(`/minerals/${encodeURIComponent(wanted.trim())}`)).mineral;
+      hit = minerals.find((m) => m.mineral === id);
+    } catch (err) {
+      if (err.status !== 404) throw err;
+      return { id: null, message: `Mineral not found: ${err.detail}` };
+    }
+  }
+  if (!hit || !hit.has_production) {
+    const name = hit ? hit.name : wanted;
+    return { id: null, message: `Mineral not found: ${name} has no production figures in the sources.` };
+  }
+  return { id: hit.mineral };
+}
+
+// "Not found" in place of the page (no silent fall-back to another mineral).
+function notFound(select, message) {
+  document.getElementById("title").textContent = "Mineral not found";
+  select.prepend(el("option", { value: "", text: "— choose a mineral —" }));
+  select.value = "";
+  status(message, { error: true });
+  document.body.dataset.notFound = "1";
+  // the page's empty sections are left out: the title, the chooser and the message remain
+  const keep = new Set([document.getElementById("title"), select.closest(".tools"), document.getElementById("status")]);
+  for (const node of document.querySelectorAll("main > *")) if (!keep.has(node)) node.hidden = true;
+}
+
 async function main() {
   const [minerals, zone] = await Promise.all([api("/minerals"), api("/zone")]);
   state.minerals = minerals;
   state.zone = zone;
   const select = document.getElementById("mineral-select");
   for (const m of minerals.filter((x) => x.has_production)) select.append(el("option", { value: m.mineral, text: m.name }));
-  const wanted = param("m") || "gallium";
-  select.value = minerals.some((m) => m.mineral === wanted && m.has_production) ? wanted : "gallium";
+  // ?m= takes an id, a name or a synonym in any case; one that names nothing says so
+  const picked = param("m") ? await pickMineral(minerals, param("m")) : { id: "gallium" };
+  if (!picked.id) {
+    notFound(select, picked.message);
+    select.addEventListener("change", () => {
+      setParam("m", select.value);
+      window.location.reload();
+    });
+    ready();
+    return;
+  }
+  select.value = picked.id;
   select.addEventListener("change", () => {
     setParam("m", select.value);
     delete document.body.dataset.ready;

@@ -1,7 +1,7 @@
 // Overview: the zone vs China at a glance (ranked exposure, cards, world map).
 import {
-  api, chart, el, fail, mineralLabel, narrow, numbersShown, pct, ready, shorten, status, table, tonnes,
-  CHINA_COLOUR, ZONE_COLOUR,
+  api, chart, el, fail, mineralLabel, narrow, numbersShown, pct, ready, shareRange, shorten, status, table, tonnes,
+  CHINA_COLOUR, UNKNOWN, ZONE_COLOUR,
 } from "./common.js";
 
 export const TOP = 15;
@@ -19,6 +19,45 @@ export function rankExposure(records, minerals) {
 function label(r, minerals) {
   const name = mineralLabel(minerals, r.mineral);
   return `${name}, ${r.stage}${r.product ? ` (${r.product})` : ""}`;
+}
+
+// What is known of the zone's share of a record: "known" (a figure, 0 included), "range"
+// (bounds only: a member's figure withheld, or a top-producers listing that may hide
+// members in its rest of the world) or "unknown" (not even bounds).
+export function zoneStatus(r) {
+  if (typeof r.zone_production_share === "number") return "known";
+  const lo = r.zone_production_share_min;
+  const hi = r.zone_production_share_max;
+  return typeof lo === "number" && typeof hi === "number" ? "range" : UNKNOWN;
+}
+
+// The zone's bars: a solid bar where its share is known, a labelled "0%" where it is a
+// known zero (no bar to see), a hatched grey bar from the lower to the upper bound where
+// only bounds are known, and a hatched bar over the whole axis labelled "unknown" where
+// nothing is; unknown never looks like 0%. All in one slot beside China's bar.
+export function zoneTraces(labels, rows) {
+  const status = rows.map(zoneStatus);
+  const why = rows.map((r) => r.zone_production_share_note || "");
+  const pick = (want, f) => rows.map((r, i) => (status[i] === want ? f(r) : null));
+  const known = pick("known", (r) => r.zone_production_share);
+  const low = pick("range", (r) => r.zone_production_share_min);
+  const high = pick("range", (r) => r.zone_production_share_max);
+  const hatched = (color) => ({ color: "rgba(0,114,178,0.15)", line: { color, width: 1 },
+    pattern: { shape: "/", fgcolor: color, size: 6, solidity: 0.3 } });
+  const traces = [
+    { type: "bar", orientation: "h", name: "Zone", y: labels, x: known, offsetgroup: "zone",
+      marker: { color: ZONE_COLOUR }, text: known.map((v) => (v === 0 ? "0%" : "")), textposition: "outside",
+      cliponaxis: false, hovertemplate: "%{y}: zone %{x:.1%}<extra></extra>" },
+    { type: "bar", orientation: "h", name: "Zone: range (bounds only)", y: labels, base: low,
+      x: low.map((lo, i) => (lo === null ? null : high[i] - lo)), offsetgroup: "zone", marker: hatched(ZONE_COLOUR),
+      customdata: rows.map((r, i) => [pct(low[i], 1), pct(high[i], 1), why[i]]),
+      hovertemplate: "%{y}: zone between %{customdata[0]} and %{customdata[1]}: %{customdata[2]}<extra></extra>" },
+    { type: "bar", orientation: "h", name: "Zone: unknown", y: labels, base: rows.map((r, i) => (status[i] === UNKNOWN ? 0 : null)),
+      x: status.map((st) => (st === UNKNOWN ? 1 : null)), offsetgroup: "zone", marker: hatched("#999999"),
+      text: status.map((st) => (st === UNKNOWN ? UNKNOWN : "")), textposition: "inside", insidetextanchor: "start",
+      customdata: why, hovertemplate: "%{y}: zone share unknown: %{customdata}<extra></extra>" },
+  ];
+  return traces.filter((t, i) => i === 0 || t.x.some((v) => v !== null));
 }
 
 async function drawMap(option, minerals, zone, geometry) {
@@ -93,7 +132,9 @@ async function main() {
     { key: "year", label: "Year" },
     { key: "source", label: "Source" },
     { key: "china_share", label: "China share of world output", num: true, format: (v) => pct(v, 1) },
-    { key: "zone_production_share", label: "Zone share of world output", num: true, format: (v) => pct(v, 1) },
+    { key: "zone_production_share", label: "Zone share of world output", num: true,
+      format: (v, r) => shareRange(v, r.zone_production_share_min, r.zone_production_share_max),
+      title: (v, r) => r.zone_production_share_note },
     { key: "hhi", label: "HHI (0–10,000)", num: true, format: (v) => (typeof v === "number" ? v.toFixed(0) : "—") },
     { key: "zone_self_sufficiency", label: "Zone self-sufficiency", num: true, format: (v) => pct(v, 0) },
   ], top, { caption: `Top ${TOP} critical mineral stages by China's share of world output`, id: "exposed" }));
@@ -109,17 +150,19 @@ async function main() {
     title: narrow() ? "China vs zone: share of world output"
       : `China vs the zone: share of world output (%), top ${TOP} critical mineral stages`,
     traces: [
-      { type: "bar", orientation: "h", name: "China", y: labels, x: rev.map((r) => r.china_share),
+      { type: "bar", orientation: "h", name: "China", y: labels, x: rev.map((r) => r.china_share), offsetgroup: "china",
         marker: { color: CHINA_COLOUR }, hovertemplate: "%{y}: China %{x:.1%}<extra></extra>" },
-      { type: "bar", orientation: "h", name: "Zone", y: labels, x: rev.map((r) => r.zone_production_share),
-        marker: { color: ZONE_COLOUR }, hovertemplate: "%{y}: zone %{x:.1%}<extra></extra>" },
+      ...zoneTraces(labels, rev),
     ],
     layout: { barmode: "group", height: 120 + 34 * TOP, xaxis: { tickformat: ".0%", range: [0, 1], title: { text: "share of world output (%)" } },
       yaxis: { automargin: true }, margin: { l: 10, r: 20, t: 48, b: 80 } },
-    caption: `Latest year up to ${assessment.year} per series. Sources: ` +
+    caption: `Latest year up to ${assessment.year} per series. Hatched: the zone's share is known only as a range ` +
+      "(a member's figure withheld, or a source listing top producers only, whose rest of the world may hold members; " +
+      "hover for the reason); \"0%\": a known zero. Sources: " +
       `${[...new Set(top.map((r) => r.source))].join(", ")} (see the Mineral page for every figure's source).`,
     csv: { filename: "zone-exposure.csv", rows: top,
-      columns: ["mineral", "stage", "product", "year", "source", "china_share", "zone_production_share", "hhi", "zone_self_sufficiency"] },
+      columns: ["mineral", "stage", "product", "year", "source", "china_share", "zone_production_share",
+        "hhi", "zone_self_sufficiency", "zone_production_share_min", "zone_production_share_max", "zone_production_share_note"] },
   });
   const select = document.getElementById("map-mineral");
   const options = ranked.filter((r, i, all) => all.findIndex((x) => x.mineral === r.mineral && x.stage === r.stage) === i);

@@ -80,6 +80,48 @@ async function run(event) {
   }
 }
 
+// The stacked bars of each member × mineral × stage's loss: demand response, recovery by
+// route, shortfall. The bars lie along the y axis, one row per label, so that long labels
+// never collide (they did as rotated x labels on a phone); the legend sits at the right of
+// the plot on a desktop and under it on a phone, clear of the title either way.
+function resultChart(box, result, hit) {
+  const small = narrow();
+  const labels = hit.map((r) => `${r.member} · ${r.mineral} ${small ? `${r.stage.slice(0, 4)}.` : r.stage}`);
+  const bar = (key, name, color) => ({
+    type: "bar", name, marker: { color }, orientation: "h", y: labels, x: hit.map((r) => r[key]),
+    hovertemplate: `%{y}: ${name} %{x:,.1f} t/yr<extra></extra>`,
+  });
+  const title = small ? "Loss: recovery by route, shortfall (t/yr)" : "Loss by member: recovered by route and shortfall (t/yr)";
+  const common = {
+    barmode: "stack",
+    title: { text: title, x: 0, xanchor: "left", xref: "container", y: 1, yanchor: "top", yref: "container",
+      pad: { t: 10, l: 4 }, font: { size: 14 } },
+    xaxis: { title: { text: "tonnes a year (t/yr)" }, separatethousands: true, rangemode: "tozero" },
+    yaxis: { automargin: true, autorange: "reversed", dtick: 1 },
+  };
+  const layout = small
+    ? { ...common, height: 230 + 30 * hit.length, margin: { l: 10, r: 16, t: 44, b: 150 },
+      legend: { orientation: "h", x: 0, xanchor: "left", y: 0, yanchor: "bottom", yref: "container" } }
+    : { ...common, height: Math.max(320, 130 + 30 * hit.length), margin: { l: 10, r: 20, t: 48, b: 56 },
+      legend: { orientation: "v", x: 1.02, xanchor: "left", y: 1, yanchor: "top" } };
+  return chart(box, {
+    id: "scenario-result",
+    title,
+    traces: [
+      bar("demand_reduction_t", "demand response", COLOURS.purple),
+      bar("recovered_rerouting_t", "re-routing", COLOURS.skyBlue),
+      bar("recovered_sharing_t", "sharing among members", COLOURS.green),
+      bar("recovered_stockpile_t", "stockpiles", COLOURS.yellow),
+      bar("shortfall_t", "shortfall", COLOURS.vermillion),
+    ],
+    layout,
+    caption: "Shortfall = loss − demand response − recovered; each bar's length is the member's loss of domestic supply " +
+      "during the disruption. Rows marked 'Estimated: yes' rest on trade flows estimated where BACI has no usable rows " +
+      "(each country consumes its share of world output, deficits met from producers' surpluses in proportion; see docs/cli.md).",
+    csv: { filename: `scenario-${result.scenario}.csv`, rows: result.records },
+  });
+}
+
 async function showResult(result) {
   const section = document.getElementById("result");
   section.hidden = false;
@@ -92,38 +134,9 @@ async function showResult(result) {
     ? `${result.name}, ${result.baseline_year} baseline, ${result.months} months: ${hit.length} member × mineral × stage lose supply; ` +
       `the zone loses ${tonnes(lost)}/yr, the response recovers ${tonnes(lost - short)}/yr, shortfall ${tonnes(short)}/yr.`
     : `${result.name} (${result.baseline_year} baseline): no member of the zone loses supply.`;
-  const labels = hit.map((r) => `${r.member} · ${r.mineral} ${r.stage}`);
-  const bar = (key, name, color) => ({ type: "bar", name, x: labels, y: hit.map((r) => r[key]), marker: { color },
-    hovertemplate: `%{x}: ${name} %{y:,.1f} t/yr<extra></extra>` });
   const chartBox = document.getElementById("result-chart");
-  if (hit.length) {
-    // on a phone the legend wraps to three rows: the title goes to the top, the legend below it
-    const small = narrow();
-    const title = small ? "Loss: recovery by route, shortfall (t/yr)" : "Loss by member: recovered by route and shortfall (t/yr)";
-    await chart(chartBox, {
-      id: "scenario-result",
-      title,
-      traces: [
-        bar("demand_reduction_t", "demand response", COLOURS.purple),
-        bar("recovered_rerouting_t", "re-routing", COLOURS.skyBlue),
-        bar("recovered_sharing_t", "sharing among members", COLOURS.green),
-        bar("recovered_stockpile_t", "stockpiles", COLOURS.yellow),
-        bar("shortfall_t", "shortfall", COLOURS.vermillion),
-      ],
-      layout: { barmode: "stack", height: small ? 540 : 440,
-        legend: { orientation: "h", x: 0, y: small ? 1.02 : 1.12, yanchor: "bottom" },
-        margin: { l: 60, r: 20, t: small ? 140 : 80, b: 40 },
-        ...(small ? { title: { text: title, x: 0, xanchor: "left", y: 0.99, yanchor: "top", font: { size: 14 } } } : {}),
-        yaxis: { title: { text: "tonnes a year (t/yr)" }, separatethousands: true },
-        xaxis: { automargin: true, tickangle: -30 } },
-      caption: "Shortfall = loss − demand response − recovered; each bar's height is the member's loss of domestic supply " +
-        "during the disruption. Rows marked 'Estimated: yes' rest on trade flows estimated where BACI has no usable rows " +
-        "(each country consumes its share of world output, deficits met from producers' surpluses in proportion; see docs/cli.md).",
-      csv: { filename: `scenario-${result.scenario}.csv`, rows: result.records },
-    });
-  } else {
-    chartBox.replaceChildren();
-  }
+  if (hit.length) await resultChart(chartBox, result, hit);
+  else chartBox.replaceChildren();
   document.getElementById("result-table").replaceChildren(table([
     { key: "member", label: "Member" }, { key: "mineral", label: "Mineral" }, { key: "stage", label: "Stage" },
     { key: "baseline_t", label: "Baseline supply", num: true, format: tonnes },

@@ -157,7 +157,14 @@ async function showGe(r) {
   const rows = [...r.countries].sort((a, b) => b.welfare_change_pct - a.welfare_change_pct);
   document.getElementById("ge-status").textContent =
     `done: ${r.experiment}; ${r.data}, ${r.year}, σ ${r.sigma}, ${r.variable} coefficient ${r.preference.toFixed(4)}` +
+    `${r.coefficients.some((c) => c.variable === r.variable && c.origin === "assumed") ? " (ASSUMED, see the notes)" : ""}` +
     `${r.absent_zone_countries.length ? `; zone countries not in the data: ${r.absent_zone_countries.join(", ")}` : ""}.`;
+  const notes = document.getElementById("ge-notes");
+  notes.replaceChildren(...(r.notes || []).map((text) => {
+    const li = document.createElement("li");
+    li.textContent = text;
+    return li;
+  }));
   const labels = rows.map((c) => c.country);
   await chart(document.getElementById("ge-chart"), {
     id: "ge-welfare-plot",

@@ -72,12 +72,22 @@ def run_cli_json(args: Sequence[str], store: Path) -> Any:
     return without_unpinned(json.loads(result.stdout))
 
 
+#: The checkout's root: file paths in outputs are pinned relative to it (``<repo>``).
+REPO = GOLDEN_DIR.parents[1]
+
+
 def without_unpinned(document: Any) -> Any:
-    """``document`` with every :data:`UNPINNED` key removed, at any depth."""
+    """``document`` without :data:`UNPINNED` keys, at any depth, and paths under ``<repo>``.
+
+    A path into the checkout (the bundled elasticities file of ``tariff smart``)
+    differs from one clone to another; it is pinned as ``<repo>/src/…``.
+    """
     if isinstance(document, dict):
         return {k: without_unpinned(v) for k, v in document.items() if k not in UNPINNED}
     if isinstance(document, list):
         return [without_unpinned(v) for v in document]
+    if isinstance(document, str):
+        return document.replace(str(REPO), "<repo>")
     return document
 
 

@@ -149,7 +149,7 @@ def test_overview_shows_the_api_figures(base_url: str, browser: Browser, store_p
         page.keyboard.press("Tab")
         assert page.locator(":focus").inner_text() == "Skip to content"
         page.keyboard.press("Enter")
-        assert page.url.endswith("#main")
+        page.wait_for_function("() => location.hash === '#main'", timeout=10_000)
         assert page.locator("nav a").all_inner_texts() == NAV
         assert page.locator("nav a[aria-current='page']").inner_text() == "Overview"
         assert cells(page, "exposed", "mineral") == [r["mineral"] for r in top]
